@@ -1,0 +1,101 @@
+/**
+ * The BIG check the rest of the service calls: register lookup, short cache, status derivation.
+ *
+ * - The register's answer is cached per BIG number: 10 minutes when it read `registered`,
+ *   1 minute for anything else (so a new registration or a lifted measure shows up quickly).
+ * - Each answer, cached or not, is derived again against `clock.now()`, so an end date or a
+ *   measure's end that passes inside the cache window counts at once.
+ * - Concurrent checks of one number share one register request.
+ * - Fail closed: when the register cannot answer and nothing unexpired is cached, `verify`
+ *   throws `BigRegisterUnavailableError` (the caller answers 503). Expired entries are never
+ *   used as a fallback.
+ */
+import type { Clock } from '../clock.js'
+import type { BigRegister } from './big-register.js'
+import type { BigPerson, BigVerification } from './big.types.js'
+import { DEFAULT_ALLOWED_PROFESSIONS, deriveBigStatus, normalizeBigNumber } from './big-status.js'
+
+export interface BigVerifierOptions {
+  register: BigRegister
+  clock: Clock
+  allowedProfessions?: ReadonlySet<string>
+  ttlRegisteredMs?: number
+  ttlOtherMs?: number
+  /** Bound on cached numbers; expired, then oldest entries go first. */
+  maxEntries?: number
+}
+
+export interface BigVerifier {
+  /**
+   * The status of a BIG number now. An invalid number (not 1–11 digits) is `unknown` without
+   * asking the register. Throws `BigRegisterUnavailableError` when the register cannot answer.
+   */
+  verify(bigNumber: string): Promise<BigVerification>
+}
+
+interface Entry {
+  persons: BigPerson[]
+  fetchedAt: Date
+  expiresAt: number
+}
+
+export function createBigVerifier({
+  register,
+  clock,
+  allowedProfessions = DEFAULT_ALLOWED_PROFESSIONS,
+  ttlRegisteredMs = 10 * 60_000,
+  ttlOtherMs = 60_000,
+  maxEntries = 10_000,
+}: BigVerifierOptions): BigVerifier {
+  for (const [name, v] of Object.entries({ ttlRegisteredMs, ttlOtherMs, maxEntries })) {
+    if (!Number.isFinite(v) || v < 0) throw new RangeError(`createBigVerifier: ${name} must be a non-negative number`)
+  }
+  const cache = new Map<string, Entry>()
+  const inFlight = new Map<string, Promise<Entry>>()
+
+  const answer = (number: string, entry: Entry): BigVerification => ({
+    ...deriveBigStatus(number, entry.persons, allowedProfessions, clock.now(), register.source),
+    checkedAt: new Date(entry.fetchedAt),
+  })
+
+  const store = (number: string, entry: Entry) => {
+    cache.delete(number)
+    if (cache.size >= maxEntries) {
+      const now = clock.now().getTime()
+      for (const [n, e] of cache) if (e.expiresAt <= now) cache.delete(n)
+      while (cache.size >= maxEntries) {
+        const oldest = cache.keys().next()
+        if (oldest.done) break
+        cache.delete(oldest.value)
+      }
+    }
+    if (maxEntries > 0) cache.set(number, entry)
+  }
+
+  const fetchEntry = async (number: string): Promise<Entry> => {
+    const fetchedAt = clock.now()
+    const persons = await register.lookup(number)
+    const { status } = deriveBigStatus(number, persons, allowedProfessions, fetchedAt, register.source)
+    const entry = { persons, fetchedAt, expiresAt: fetchedAt.getTime() + (status === 'registered' ? ttlRegisteredMs : ttlOtherMs) }
+    store(number, entry)
+    return entry
+  }
+
+  return {
+    async verify(bigNumber: string): Promise<BigVerification> {
+      const number = normalizeBigNumber(bigNumber)
+      if (number === undefined) return deriveBigStatus('', [], allowedProfessions, clock.now(), register.source)
+      const hit = cache.get(number)
+      if (hit !== undefined) {
+        if (clock.now().getTime() < hit.expiresAt) return answer(number, hit)
+        cache.delete(number)
+      }
+      let pending = inFlight.get(number)
+      if (pending === undefined) {
+        pending = fetchEntry(number).finally(() => inFlight.delete(number))
+        inFlight.set(number, pending)
+      }
+      return answer(number, await pending)
+    },
+  }
+}
