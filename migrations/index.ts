@@ -1,0 +1,13 @@
+import type { Migration } from 'kysely'
+import * as foundation from './2026-11-24T0900_foundation.js'
+import * as auditEvent from './2026-11-24T0910_audit_event.js'
+import * as consent from './2026-11-24T0920_consent.js'
+import * as taskPerspective from './2026-11-24T0930_task_perspective.js'
+
+/** Every migration, in order. A static list, so bundlers and tests see the same set. */
+export const migrations: Record<string, Migration> = {
+  '2026-11-24T0900_foundation': foundation,
+  '2026-11-24T0910_audit_event': auditEvent,
+  '2026-11-24T0920_consent': consent,
+  '2026-11-24T0930_task_perspective': taskPerspective,
+}

@@ -1,0 +1,85 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { sql } from 'kysely'
+import { auditContext } from './consent/access.js'
+import { consentRoutes } from './consent/consent.routes.js'
+import { closeEmergencyReview, listEmergencyReviews } from './consent/emergency.service.js'
+import type { Deps } from './deps.js'
+import { capabilityStatement } from './fhir/capability-statement.js'
+import { badRequest, payloadTooLarge, serviceUnavailable } from './fhir/outcome.js'
+import { handoverRoutes } from './handover/handover.routes.js'
+import { taskRoutes } from './tasks/task.routes.js'
+import type { AppEnv } from './http/app-env.js'
+import { authenticate } from './http/caller-auth.js'
+import { outcomeErrorHandler, outcomeNotFound } from './http/error-handler.js'
+import { fhirJson } from './http/fhir-io.js'
+import { openApiDocument } from './http/openapi.js'
+import { requestContext } from './http/request-context.js'
+
+export const VERSION = '0.1.0'
+
+export function createApp(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  app.use(requestContext(deps.logger))
+  app.use(async (c, next) => {
+    await next()
+    c.header('X-Content-Type-Options', 'nosniff')
+  })
+
+  app.get('/healthz', (c) => c.json({ status: 'up' }))
+  app.get('/readyz', async (c) => {
+    try {
+      await sql`select 1`.execute(deps.db)
+      return c.json({ status: 'ready' })
+    } catch {
+      throw serviceUnavailable('The database is not reachable')
+    }
+  })
+  app.get('/.well-known/jwks.json', async (c) => {
+    c.header('Cache-Control', 'public, max-age=300')
+    return c.json(await deps.consentKeys.publicJwks())
+  })
+  app.get('/openapi.json', (c) => c.json(openApiDocument(VERSION)))
+  app.get('/fhir/metadata', (c) => fhirJson(c, capabilityStatement(VERSION, deps.clock.now())))
+
+  const limit = bodyLimit({
+    maxSize: deps.settings.maxBodyBytes,
+    onError: () => {
+      throw payloadTooLarge(deps.settings.maxBodyBytes)
+    },
+  })
+
+  const fhir = new Hono<AppEnv>()
+  fhir.use(authenticate(deps.callerKeys, deps.clock))
+  fhir.use(limit)
+  fhir.route('/', handoverRoutes(deps))
+  fhir.route('/', consentRoutes(deps))
+  fhir.route('/', taskRoutes(deps))
+  app.route('/fhir', fhir)
+
+  const admin = new Hono<AppEnv>()
+  admin.use(authenticate(deps.callerKeys, deps.clock))
+  admin.use(limit)
+  admin.get('/emergency-reviews', async (c) => {
+    const status = c.req.query('status')
+    if (status !== undefined && status !== 'open' && status !== 'closed') throw badRequest('status must be open or closed', ['status'])
+    return c.json({ reviews: await listEmergencyReviews(deps, auditContext(c.var.principal, c.var.requestId), status) })
+  })
+  admin.post('/emergency-reviews/:id/close', async (c) => {
+    let body: { conclusion?: unknown; note?: unknown }
+    try {
+      body = await c.req.json()
+    } catch {
+      throw badRequest('The body must be JSON: {"conclusion": "justified" | "unjustified", "note": "..."}')
+    }
+    if (typeof body.conclusion !== 'string') throw badRequest('conclusion is required', ['conclusion'])
+    if (body.note !== undefined && typeof body.note !== 'string') throw badRequest('note must be a string', ['note'])
+    await closeEmergencyReview(deps, auditContext(c.var.principal, c.var.requestId), c.req.param('id'), body.conclusion, body.note)
+    return c.body(null, 204)
+  })
+  app.route('/admin', admin)
+
+  app.onError(outcomeErrorHandler)
+  app.notFound(outcomeNotFound)
+  return app
+}

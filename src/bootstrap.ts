@@ -1,0 +1,61 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose'
+import type { Logger } from 'pino'
+import { createBigVerifier } from './big/cached-register.js'
+import { createFileBigRegister, writeDevelopmentRegisterFile } from './big/file-register.js'
+import { createSoapBigRegister } from './big/soap-register.js'
+import type { Clock } from './clock.js'
+import type { Config } from './config.js'
+import { createConsentKeyRing } from './consent/consent-keys.js'
+import { openDatabase } from './db/database.js'
+import { migrateToLatest } from './db/migrator.js'
+import type { Deps } from './deps.js'
+import { parseMasterKey } from './handover/envelope.js'
+import type { CallerKeys } from './http/caller-auth.js'
+import { DEV_AUDIENCE, DEV_ISSUER, ensureDevIdentity, ensureDevMasterKey } from './http/dev-identity.js'
+
+/** Builds every dependency from a checked configuration. Reads files named by it; not the environment. */
+export async function buildDeps(config: Config, logger: Logger, clock: Clock): Promise<Deps> {
+  const db = await openDatabase(config.database)
+  await migrateToLatest(db)
+
+  const masterKey = parseMasterKey(config.masterKey ?? (await ensureDevMasterKey(config.dataDir)))
+
+  let callerKeys: CallerKeys
+  if (config.auth) {
+    const keys = config.auth.jwksFile
+      ? createLocalJWKSet(JSON.parse(await readFile(config.auth.jwksFile, 'utf8')) as JSONWebKeySet)
+      : createRemoteJWKSet(new URL(config.auth.jwksUrl!), { timeoutDuration: 5000, cooldownDuration: 30_000 })
+    callerKeys = { issuer: config.auth.issuer, audience: config.auth.audience, keys, clockToleranceSeconds: 30 }
+  } else {
+    const identity = await ensureDevIdentity(config.dataDir)
+    callerKeys = {
+      issuer: DEV_ISSUER,
+      audience: DEV_AUDIENCE,
+      keys: createLocalJWKSet({ keys: [identity.publicJwk] }),
+      clockToleranceSeconds: 30,
+    }
+  }
+
+  let register
+  if (config.big && 'url' in config.big) {
+    register = createSoapBigRegister({ url: config.big.url })
+  } else {
+    const file = config.big?.file ?? join(config.dataDir, 'big-register.json')
+    if (!config.big) await writeDevelopmentRegisterFile(file)
+    register = await createFileBigRegister(file)
+  }
+  const bigVerifier = createBigVerifier({ register, clock, allowedProfessions: config.allowedProfessions })
+
+  return {
+    db,
+    clock,
+    logger,
+    callerKeys,
+    masterKey,
+    bigVerifier,
+    consentKeys: createConsentKeyRing(db, masterKey, clock),
+    settings: config.settings,
+  }
+}

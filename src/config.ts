@@ -1,0 +1,89 @@
+import { resolve } from 'node:path'
+import { DEFAULT_ALLOWED_PROFESSIONS, parseAllowedProfessions } from './big/big-status.js'
+import { DEFAULT_SETTINGS, type Settings } from './deps.js'
+import type { DatabaseTarget } from './db/database.js'
+
+export interface Config {
+  port: number
+  host: string
+  dataDir: string
+  database: DatabaseTarget
+  /** `undefined`: development mode, the service makes its own caller keys. */
+  auth: { issuer: string; audience: string; jwksUrl?: string; jwksFile?: string } | undefined
+  big: { url: string } | { file: string } | undefined
+  masterKey: string | undefined
+  allowedProfessions: ReadonlySet<string>
+  logLevel: string
+  settings: Settings
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+function positiveInt(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive whole number`)
+  return n
+}
+
+/** Reads and checks the configuration; fails with a message that names the variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const dataDir = resolve(env.OVERDRACHT_DATA_DIR || './data')
+  const issuer = env.OVERDRACHT_AUTH_ISSUER
+  const audience = env.OVERDRACHT_AUTH_AUDIENCE
+  const jwksUrl = env.OVERDRACHT_AUTH_JWKS_URL
+  const jwksFile = env.OVERDRACHT_AUTH_JWKS_FILE
+  const anyAuth = [issuer, audience, jwksUrl, jwksFile].some((v) => v !== undefined && v !== '')
+  let auth: Config['auth']
+  if (anyAuth) {
+    if (!issuer) throw new ConfigError('OVERDRACHT_AUTH_ISSUER is required when an identity provider is configured')
+    if (!audience) throw new ConfigError('OVERDRACHT_AUTH_AUDIENCE is required when an identity provider is configured')
+    if (!jwksUrl === !jwksFile) throw new ConfigError('Set exactly one of OVERDRACHT_AUTH_JWKS_URL and OVERDRACHT_AUTH_JWKS_FILE')
+    if (jwksUrl && !/^https?:\/\//.test(jwksUrl)) throw new ConfigError('OVERDRACHT_AUTH_JWKS_URL must be an http(s) URL')
+    auth = { issuer, audience, ...(jwksUrl ? { jwksUrl } : {}), ...(jwksFile ? { jwksFile: resolve(jwksFile) } : {}) }
+  }
+  if (env.OVERDRACHT_BIG_REGISTER_URL && env.OVERDRACHT_BIG_REGISTER_FILE) {
+    throw new ConfigError('Set at most one of OVERDRACHT_BIG_REGISTER_URL and OVERDRACHT_BIG_REGISTER_FILE')
+  }
+  const big = env.OVERDRACHT_BIG_REGISTER_URL
+    ? { url: env.OVERDRACHT_BIG_REGISTER_URL }
+    : env.OVERDRACHT_BIG_REGISTER_FILE
+      ? { file: resolve(env.OVERDRACHT_BIG_REGISTER_FILE) }
+      : undefined
+  if (auth && !big) {
+    throw new ConfigError('With an identity provider configured, set OVERDRACHT_BIG_REGISTER_URL or OVERDRACHT_BIG_REGISTER_FILE')
+  }
+  if (auth && !env.OVERDRACHT_MASTER_KEY) {
+    throw new ConfigError('OVERDRACHT_MASTER_KEY (32 random bytes, base64) is required outside development mode')
+  }
+  const port = positiveInt(env, 'PORT', 8080)
+  if (port > 65535) throw new ConfigError('PORT must be at most 65535')
+  return {
+    port,
+    host: env.HOST || '127.0.0.1',
+    dataDir,
+    database: env.DATABASE_URL
+      ? { kind: 'server', url: env.DATABASE_URL, poolSize: positiveInt(env, 'OVERDRACHT_DB_POOL_SIZE', 10) }
+      : { kind: 'embedded', dataDir: resolve(dataDir, 'pglite') },
+    auth,
+    big,
+    masterKey: env.OVERDRACHT_MASTER_KEY || undefined,
+    allowedProfessions: env.OVERDRACHT_BIG_ALLOWED_PROFESSIONS
+      ? parseAllowedProfessions(env.OVERDRACHT_BIG_ALLOWED_PROFESSIONS)
+      : DEFAULT_ALLOWED_PROFESSIONS,
+    logLevel: env.OVERDRACHT_LOG_LEVEL || 'info',
+    settings: {
+      ...DEFAULT_SETTINGS,
+      maxBodyBytes: positiveInt(env, 'OVERDRACHT_MAX_BODY_BYTES', DEFAULT_SETTINGS.maxBodyBytes),
+      emergencyWindowMs: positiveInt(env, 'OVERDRACHT_EMERGENCY_WINDOW_MINUTES', 60) * 60_000,
+      consentTokenTtlMs: positiveInt(env, 'OVERDRACHT_CONSENT_TOKEN_TTL_MINUTES', 24 * 60) * 60_000,
+      developmentMode: auth === undefined,
+    },
+  }
+}

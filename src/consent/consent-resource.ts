@@ -1,0 +1,156 @@
+import type { Consent, ConsentProvision, OperationOutcomeIssue, Reference } from '@medplum/fhirtypes'
+import { issue } from '../fhir/outcome.js'
+import { SYSTEM } from '../fhir/systems.js'
+import { ORG_TYPES } from '../http/principal.js'
+import type { Actor, Period, ProvisionFact, Purpose } from './policy.js'
+
+export const CONSENT_SCOPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/consentscope'
+export const LOINC = 'http://loinc.org'
+export const CONSENT_LOINC_CODE = '59284-0'
+export const CONSENT_FORM_SYSTEM = 'https://overdracht.nl/fhir/CodeSystem/consent-form'
+export const PARTICIPATION_TYPE = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType'
+export const PURPOSES: readonly Purpose[] = ['handover', 'action-perspective']
+/** Largest signed form accepted inline, before base64. */
+export const MAX_FORM_BYTES = 5 * 1024 * 1024
+
+export interface ParsedConsent {
+  status: 'active' | 'rejected'
+  patient: { system: string; value: string }
+  recordedAt: Date
+  period?: Period
+  formType?: string
+  formVersion?: string
+  provisions: ProvisionFact[]
+}
+
+/**
+ * Checks a Consent against what Overdracht requires (DESIGN section 5) on top of FHIR validity,
+ * and turns its provisions into decision facts. Issues name the FHIR path of each problem.
+ */
+export function parseConsent(consent: Consent): { issues: OperationOutcomeIssue[] } | ParsedConsent {
+  const issues: OperationOutcomeIssue[] = []
+  const problem = (code: OperationOutcomeIssue['code'], text: string, path: string) => issues.push(issue(code, text, [path]))
+
+  if (consent.status !== 'active' && consent.status !== 'rejected') {
+    problem('value', 'A new consent must have status "active" (consent) or "rejected" (refusal); withdraw with PUT', 'Consent.status')
+  }
+  if (!consent.scope?.coding?.some((c) => c.system === CONSENT_SCOPE_SYSTEM && c.code === 'patient-privacy')) {
+    problem('required', `Consent.scope must be ${CONSENT_SCOPE_SYSTEM}#patient-privacy`, 'Consent.scope')
+  }
+  const codings = (consent.category ?? []).flatMap((c) => c.coding ?? [])
+  if (!codings.some((c) => c.system === LOINC && c.code === CONSENT_LOINC_CODE)) {
+    problem('required', `Consent.category must include ${LOINC}#${CONSENT_LOINC_CODE}`, 'Consent.category')
+  }
+  const form = codings.find((c) => c.system === CONSENT_FORM_SYSTEM)
+  if (!form?.code || !form.version) {
+    problem('required', `Consent.category must name the form type and version (${CONSENT_FORM_SYSTEM}, code and version)`, 'Consent.category')
+  }
+  const patientId = consent.patient?.identifier
+  if (!patientId || patientId.system !== SYSTEM.vNummer || !patientId.value?.trim()) {
+    problem('required', `Consent.patient must identify the patient by V-nummer (identifier.system ${SYSTEM.vNummer})`, 'Consent.patient.identifier')
+  }
+  if (!consent.dateTime) problem('required', 'Consent.dateTime (when the patient decided) is required', 'Consent.dateTime')
+  const orgs = consent.organization ?? []
+  if (!orgs.some((o) => o.identifier?.system === SYSTEM.ura && o.identifier.value)) {
+    problem('required', `Consent.organization must name the recording organisation by URA (${SYSTEM.ura})`, 'Consent.organization')
+  }
+
+  const provisions: ProvisionFact[] = []
+  let period: Period | undefined
+  if (consent.status === 'active') {
+    const attachment = consent.sourceAttachment
+    if (!attachment || (!attachment.data && !attachment.url)) {
+      problem('required', 'An active consent must carry the signed form as Consent.sourceAttachment (data or url)', 'Consent.sourceAttachment')
+    } else if (!attachment.contentType) {
+      problem('required', 'Consent.sourceAttachment.contentType is required', 'Consent.sourceAttachment.contentType')
+    } else if (attachment.data && Buffer.byteLength(attachment.data, 'base64') > MAX_FORM_BYTES) {
+      problem('too-costly', `The signed form is larger than ${MAX_FORM_BYTES} bytes`, 'Consent.sourceAttachment.data')
+    }
+    const root = consent.provision
+    if (!root) {
+      problem('required', 'An active consent must have a provision of type "permit" with nested provisions per purpose', 'Consent.provision')
+    } else {
+      if (root.type !== 'permit') problem('value', 'Consent.provision.type must be "permit"', 'Consent.provision.type')
+      period = toPeriod(root.period)
+      if (period?.start && period.end && period.start >= period.end) {
+        problem('invariant', 'Consent.provision.period must start before it ends', 'Consent.provision.period')
+      }
+      collectProvisions(root.provision ?? [], 'Consent.provision.provision', provisions, problem)
+      if (!provisions.some((p) => p.type === 'permit')) {
+        problem('required', 'An active consent must permit at least one purpose for named recipients', 'Consent.provision.provision')
+      }
+    }
+  }
+  if (issues.length > 0) return { issues }
+  return {
+    status: consent.status as 'active' | 'rejected',
+    patient: { system: SYSTEM.vNummer, value: patientId!.value!.trim() },
+    recordedAt: new Date(consent.dateTime!),
+    ...(period ? { period } : {}),
+    ...(form?.code ? { formType: form.code } : {}),
+    ...(form?.version ? { formVersion: form.version } : {}),
+    provisions,
+  }
+}
+
+function collectProvisions(
+  list: ConsentProvision[],
+  path: string,
+  out: ProvisionFact[],
+  problem: (code: OperationOutcomeIssue['code'], text: string, path: string) => void,
+) {
+  list.forEach((p, i) => {
+    const here = `${path}[${i}]`
+    if (p.type !== 'permit' && p.type !== 'deny') {
+      problem('required', 'A nested provision must have type "permit" or "deny"', `${here}.type`)
+      return
+    }
+    const purposes: string[] = []
+    ;(p.purpose ?? []).forEach((c, j) => {
+      if (c.system !== SYSTEM.consentPurpose || !(PURPOSES as readonly string[]).includes(c.code ?? '')) {
+        problem('code-invalid', `Purpose must be ${SYSTEM.consentPurpose} with code ${PURPOSES.join(' or ')}`, `${here}.purpose[${j}]`)
+      } else purposes.push(c.code!)
+    })
+    if (p.type === 'permit' && purposes.length === 0) {
+      problem('required', 'A permit provision must name its purpose', `${here}.purpose`)
+    }
+    const actors: Actor[] = []
+    ;(p.actor ?? []).forEach((a, j) => {
+      if (!a.role?.coding?.some((c) => c.system === PARTICIPATION_TYPE && c.code === 'IRCP')) {
+        problem('value', `Actor role must be ${PARTICIPATION_TYPE}#IRCP (information recipient)`, `${here}.actor[${j}].role`)
+        return
+      }
+      const actor = referenceToActor(a.reference)
+      if (!actor) {
+        problem(
+          'value',
+          `Actor must name the recipient by identifier: ${SYSTEM.ura} (organisation), ${SYSTEM.big} (caregiver) or ${SYSTEM.organizationType} (${ORG_TYPES.join(', ')})`,
+          `${here}.actor[${j}].reference.identifier`,
+        )
+        return
+      }
+      actors.push(actor)
+    })
+    if (p.type === 'permit' && actors.length === 0) {
+      problem('required', 'A permit provision must name its recipients (actor with role IRCP)', `${here}.actor`)
+    }
+    const period = toPeriod(p.period)
+    out.push({ type: p.type, purposes, actors, ...(period ? { period } : {}) })
+    if (p.provision) collectProvisions(p.provision, `${here}.provision`, out, problem)
+  })
+}
+
+export function referenceToActor(ref: Reference | undefined): Actor | undefined {
+  const id = ref?.identifier
+  const value = id?.value?.trim()
+  if (!id || !value) return undefined
+  if (id.system === SYSTEM.ura) return { org: value }
+  if (id.system === SYSTEM.big) return /^\d{11}$/.test(value) ? { big: value } : undefined
+  if (id.system === SYSTEM.organizationType) return (ORG_TYPES as readonly string[]).includes(value) ? { orgType: value } : undefined
+  return undefined
+}
+
+function toPeriod(p: { start?: string; end?: string } | undefined): Period | undefined {
+  if (!p || (!p.start && !p.end)) return undefined
+  return { ...(p.start ? { start: new Date(p.start) } : {}), ...(p.end ? { end: new Date(p.end) } : {}) }
+}

@@ -1,0 +1,58 @@
+import { Hono } from 'hono'
+import type { Consent, Parameters } from '@medplum/fhirtypes'
+import type { Deps } from '../deps.js'
+import { badRequest } from '../fhir/outcome.js'
+import type { AppEnv } from '../http/app-env.js'
+import { etag, fhirJson, readResource } from '../http/fhir-io.js'
+import { auditContext } from './access.js'
+import { issueTokenForRecipient, readConsent, recordConsent, searchConsents, withdrawConsent } from './consent.service.js'
+
+export function consentRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>()
+
+  app.post('/Consent', async (c) => {
+    const consent = await readResource<Consent>(c, 'Consent')
+    const recorded = await recordConsent(deps, auditContext(c.var.principal, c.var.requestId), consent)
+    const headers: Record<string, string> = {
+      Location: `/fhir/Consent/${recorded.id}/_history/${recorded.version}`,
+      ETag: etag(recorded.version),
+    }
+    if (recorded.token) {
+      headers['X-Consent-Token'] = recorded.token.token
+      headers['X-Consent-Token-Expires'] = recorded.token.expiresAt.toISOString()
+    }
+    return fhirJson(c, recorded.resource, 201, headers)
+  })
+
+  app.put('/Consent/:id', async (c) => {
+    const consent = await readResource<Consent>(c, 'Consent')
+    const result = await withdrawConsent(deps, auditContext(c.var.principal, c.var.requestId), c.req.param('id'), consent, c.req.header('if-match'))
+    return fhirJson(c, result.resource, 200, { ETag: etag(result.version) })
+  })
+
+  app.get('/Consent/:id', async (c) => {
+    const result = await readConsent(deps, auditContext(c.var.principal, c.var.requestId), c.req.param('id'))
+    return fhirJson(c, result.resource, 200, { ETag: etag(result.version) })
+  })
+
+  app.get('/Consent', async (c) => {
+    const patient = c.req.query('patient')?.replace(/^Patient\//, '')
+    if (!patient) throw badRequest('Search by patient=<id> is required', ['patient'])
+    return fhirJson(c, await searchConsents(deps, auditContext(c.var.principal, c.var.requestId), patient))
+  })
+
+  app.post('/Consent/:id/$token', async (c) => {
+    const params = await readResource<Parameters>(c, 'Parameters')
+    const minted = await issueTokenForRecipient(deps, auditContext(c.var.principal, c.var.requestId), c.req.param('id'), params)
+    const out: Parameters = {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'token', valueString: minted.token },
+        { name: 'expires', valueInstant: minted.expiresAt.toISOString() },
+      ],
+    }
+    return fhirJson(c, out)
+  })
+
+  return app
+}

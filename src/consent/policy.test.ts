@@ -1,0 +1,338 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { ORG_TYPES, ROLES } from '../http/principal.js'
+import {
+  decide,
+  effectiveConsents,
+  type AccessRequest,
+  type Action,
+  type ConsentFact,
+  type Facts,
+  type ProvisionFact,
+  type TokenFact,
+} from './policy.js'
+
+const NOW = new Date('2026-11-24T09:00:00Z')
+const HOUR = 3600_000
+const at = (offsetHours: number) => new Date(NOW.getTime() + offsetHours * HOUR)
+
+const escortNurse: AccessRequest['principal'] = { role: 'caregiver', org: 'ura-escort', orgType: 'medical-escort', big: '01000000330' }
+const gzaDoctor: AccessRequest['principal'] = { role: 'caregiver', org: 'ura-gza', orgType: 'gza', big: '91000000101' }
+const regievoerder: AccessRequest['principal'] = { role: 'regievoerder', org: 'ura-dtv', orgType: 'dtv', big: undefined }
+
+const permitHandover = (actors: ProvisionFact['actors'], extra: Partial<ProvisionFact> = {}): ProvisionFact => ({
+  type: 'permit',
+  purposes: ['handover'],
+  actors,
+  ...extra,
+})
+
+const consent = (over: Partial<ConsentFact> = {}): ConsentFact => ({
+  id: 'c1',
+  status: 'active',
+  recordedAt: at(-24),
+  provisions: [permitHandover([{ orgType: 'medical-escort' }])],
+  ...over,
+})
+
+const token = (over: Partial<Extract<TokenFact, { valid: true }>> = {}): TokenFact => ({
+  valid: true,
+  consentId: 'c1',
+  patientId: 'p1',
+  purpose: 'handover',
+  expiresAt: at(8),
+  ...over,
+})
+
+const read = (principal = escortNurse): AccessRequest => ({ principal, action: 'dossier.read', purpose: 'handover' })
+const facts = (over: Facts = {}): Facts => ({
+  big: { verified: true },
+  patientExists: true,
+  patientId: 'p1',
+  consents: [consent()],
+  token: token(),
+  ...over,
+})
+
+describe('P1 dossier read with consent', () => {
+  it('a verified caregiver with a valid token under active consent naming its organisation type is permitted on explicit consent', () => {
+    expect(decide(read(), facts(), NOW)).toMatchObject({ effect: 'permit', reason: 'permit-consent', legalBasis: 'EXPLICIT_CONSENT', consentId: 'c1' })
+  })
+  it('a consent naming the organisation by identifier permits that organisation', () => {
+    const f = facts({ consents: [consent({ provisions: [permitHandover([{ org: 'ura-escort' }])] })] })
+    expect(decide(read(), f, NOW).effect).toBe('permit')
+  })
+  it('a consent naming the caregiver by BIG number permits that caregiver', () => {
+    const f = facts({ consents: [consent({ provisions: [permitHandover([{ big: '01000000330' }])] })] })
+    expect(decide(read(), f, NOW).effect).toBe('permit')
+  })
+  it('a consent that does not name the caller organisation is a deny', () => {
+    const f = facts({ consents: [consent({ provisions: [permitHandover([{ orgType: 'dji-medical' }])] })] })
+    expect(decide(read(), f, NOW).reason).toBe('deny-consent-provision')
+  })
+  it('a consent permitting only action-perspective does not release the dossier', () => {
+    const f = facts({ consents: [consent({ provisions: [{ type: 'permit', purposes: ['action-perspective'], actors: [{ orgType: 'medical-escort' }] }] })] })
+    expect(decide(read(), f, NOW).reason).toBe('deny-consent-provision')
+  })
+  it('a permit provision without named recipients releases nothing', () => {
+    const f = facts({ consents: [consent({ provisions: [permitHandover([])] })] })
+    expect(decide(read(), f, NOW).reason).toBe('deny-consent-provision')
+  })
+  it('no token is a deny asking for one', () => {
+    expect(decide(read(), facts({ token: undefined }), NOW).reason).toBe('deny-no-consent-token')
+  })
+  it('an invalid token (bad signature, expired, wrong type) is a deny', () => {
+    expect(decide(read(), facts({ token: { valid: false, problem: 'x' } }), NOW).reason).toBe('deny-token-invalid')
+  })
+  it('a token past its expiry is a deny even if its signature checked out', () => {
+    expect(decide(read(), facts({ token: token({ expiresAt: at(-1) }) }), NOW).reason).toBe('deny-token-invalid')
+  })
+  it("another patient's token is a deny", () => {
+    expect(decide(read(), facts({ token: token({ patientId: 'p2' }) }), NOW).reason).toBe('deny-token-other-patient')
+  })
+  it('a token for a consent of another patient is a deny', () => {
+    expect(decide(read(), facts({ token: token({ consentId: 'other' }) }), NOW).reason).toBe('deny-token-other-patient')
+  })
+  it('a token issued to another recipient is a deny', () => {
+    expect(decide(read(), facts({ token: token({ recipient: { org: 'ura-other' } }) }), NOW).reason).toBe('deny-token-other-recipient')
+  })
+  it('a token issued to the caller BIG number is a permit', () => {
+    expect(decide(read(), facts({ token: token({ recipient: { big: '01000000330' } }) }), NOW).effect).toBe('permit')
+  })
+  it('a token for another purpose is a deny', () => {
+    expect(decide(read(), facts({ token: token({ purpose: 'action-perspective' }) }), NOW).reason).toBe('deny-token-purpose')
+  })
+  it('a consent outside its period is a deny', () => {
+    const f = facts({ consents: [consent({ period: { end: at(-1) } })] })
+    expect(decide(read(), f, NOW).reason).toBe('deny-consent-period')
+  })
+  it('a consent whose period has not started is a deny', () => {
+    const f = facts({ consents: [consent({ period: { start: at(1) } })] })
+    expect(decide(read(), f, NOW).reason).toBe('deny-consent-period')
+  })
+  it('a provision outside its own period does not permit', () => {
+    const f = facts({ consents: [consent({ provisions: [permitHandover([{ orgType: 'medical-escort' }], { period: { end: at(-1) } })] })] })
+    expect(decide(read(), f, NOW).reason).toBe('deny-consent-provision')
+  })
+  it('an unknown patient is a deny', () => {
+    expect(decide(read(), facts({ patientExists: false }), NOW).reason).toBe('deny-patient-unknown')
+  })
+})
+
+describe('BIG register is the source of the caregiver role', () => {
+  it('a caregiver role claim without BIG verification is a deny even with a valid token', () => {
+    expect(decide(read(), facts({ big: { verified: false } }), NOW).reason).toBe('deny-big-not-verified')
+  })
+  it('a caregiver role claim with no BIG answer at all is a deny', () => {
+    expect(decide(read(), facts({ big: undefined }), NOW).reason).toBe('deny-big-not-verified')
+  })
+})
+
+describe('P2 emergency access', () => {
+  it('a verified caregiver with a reason of at least 20 characters is permitted on conflict of duties, break-the-glass and reviewed', () => {
+    const d = decide(read(), facts({ token: undefined, emergencyReason: 'Patient collapsed at the gate, needs meds' }), NOW)
+    expect(d).toMatchObject({ effect: 'permit', reason: 'permit-emergency', legalBasis: 'CONFLICT_OF_DUTIES' })
+    expect(d.obligations).toEqual(expect.arrayContaining(['audit-break-glass', 'open-emergency-window', 'open-emergency-review']))
+  })
+  it('a reason of 19 characters is a deny', () => {
+    expect(decide(read(), facts({ token: undefined, emergencyReason: 'x'.repeat(19) }), NOW).reason).toBe('deny-emergency-reason')
+  })
+  it('a reason of 20 spaces is a deny', () => {
+    expect(decide(read(), facts({ token: undefined, emergencyReason: ' '.repeat(25) }), NOW).reason).toBe('deny-emergency-reason')
+  })
+  it('an open emergency window lets the same caller read again without a token, audited as break-the-glass', () => {
+    const d = decide(read(), facts({ token: undefined, emergencyWindowOpen: true }), NOW)
+    expect(d).toMatchObject({ effect: 'permit', reason: 'permit-emergency-window' })
+    expect(d.obligations).toContain('audit-break-glass')
+  })
+  it('emergency access is never open to a non-caregiver', () => {
+    expect(decide(read(regievoerder), facts({ emergencyReason: 'a long enough reason for access here' }), NOW).effect).toBe('deny')
+  })
+  it('emergency access is never open to a caregiver the BIG register does not confirm', () => {
+    const d = decide(read(), facts({ big: { verified: false }, emergencyReason: 'a long enough reason for access here' }), NOW)
+    expect(d.reason).toBe('deny-big-not-verified')
+  })
+})
+
+describe('P3 non-caregivers never read dossiers', () => {
+  it.each(['regievoerder', 'escort', 'casemanager', 'privacy-officer'] as const)('a %s with a valid token is a deny', (role) => {
+    const d = decide(read({ role, org: 'ura-escort', orgType: 'medical-escort', big: '01000000330' }), facts(), NOW)
+    expect(d.reason).toBe('deny-not-caregiver')
+  })
+})
+
+describe('P5 availability needs consent', () => {
+  const upload = (principal = gzaDoctor): AccessRequest => ({ principal, action: 'dossier.upload' })
+  it('upload with active consent for handover is permitted', () => {
+    expect(decide(upload(), facts(), NOW)).toMatchObject({ effect: 'permit', legalBasis: 'EXPLICIT_CONSENT' })
+  })
+  it('upload without any consent is a deny', () => {
+    expect(decide(upload(), facts({ consents: [] }), NOW).reason).toBe('deny-no-consent')
+  })
+  it('upload after a refusal is a deny', () => {
+    expect(decide(upload(), facts({ consents: [consent({ status: 'rejected', provisions: [] })] }), NOW).reason).toBe('deny-no-consent')
+  })
+  it('upload with consent only for action-perspective is a deny', () => {
+    const f = facts({ consents: [consent({ provisions: [{ type: 'permit', purposes: ['action-perspective'], actors: [{ orgType: 'dtv' }] }] })] })
+    expect(decide(upload(), f, NOW).reason).toBe('deny-no-consent')
+  })
+  it('upload by an escort caregiver is a deny (escorts read, sources upload)', () => {
+    expect(decide(upload(escortNurse), facts(), NOW).reason).toBe('deny-organisation-type')
+  })
+  it('upload by a non-caregiver is a deny', () => {
+    expect(decide(upload(regievoerder), facts(), NOW).reason).toBe('deny-not-caregiver')
+  })
+})
+
+describe('P6 withdrawal is immediate', () => {
+  it('a token under a withdrawn consent is a deny', () => {
+    const f = facts({ consents: [consent({ status: 'inactive', withdrawnAt: at(-1) })] })
+    expect(decide(read(), f, NOW).reason).toBe('deny-consent-not-active')
+  })
+  it('a token under a refused consent is a deny', () => {
+    expect(decide(read(), facts({ consents: [consent({ status: 'rejected' })] }), NOW).reason).toBe('deny-consent-not-active')
+  })
+})
+
+describe('precedence', () => {
+  it('the more specific provision wins: a deny for the organisation beats a permit for its type', () => {
+    const f = facts({
+      consents: [consent({ provisions: [permitHandover([{ orgType: 'medical-escort' }]), { type: 'deny', purposes: ['handover'], actors: [{ org: 'ura-escort' }] }] })],
+    })
+    expect(decide(read(), f, NOW).reason).toBe('deny-consent-provision')
+  })
+  it('the more specific provision wins: a permit for the organisation beats a deny for its type', () => {
+    const f = facts({
+      consents: [consent({ provisions: [permitHandover([{ org: 'ura-escort' }]), { type: 'deny', purposes: ['handover'], actors: [{ orgType: 'medical-escort' }] }] })],
+    })
+    expect(decide(read(), f, NOW).effect).toBe('permit')
+  })
+  it('a deny beats a permit of equal specificity', () => {
+    const f = facts({
+      consents: [consent({ provisions: [permitHandover([{ orgType: 'medical-escort' }]), { type: 'deny', purposes: ['handover'], actors: [{ orgType: 'medical-escort' }] }] })],
+    })
+    expect(decide(read(), f, NOW).reason).toBe('deny-consent-provision')
+  })
+  it('a deny without recipients or purposes excludes everyone, but a named permit is more specific', () => {
+    const f = facts({ consents: [consent({ provisions: [permitHandover([{ orgType: 'medical-escort' }]), { type: 'deny', purposes: [], actors: [] }] })] })
+    expect(decide(read(), f, NOW).effect).toBe('permit')
+  })
+  it('a deny in a second consent beats a permit of equal specificity in the first', () => {
+    const f = facts({
+      consents: [
+        consent(),
+        consent({ id: 'c2', recordedAt: at(-2), provisions: [{ type: 'deny', purposes: ['handover'], actors: [{ orgType: 'medical-escort' }] }] }),
+      ],
+    })
+    expect(decide(read(), f, NOW).reason).toBe('deny-consent-provision')
+  })
+  it('a refusal beats any earlier consent', () => {
+    const f = facts({ consents: [consent(), consent({ id: 'c2', status: 'rejected', recordedAt: at(-2), provisions: [] })] })
+    expect(decide(read(), f, NOW).reason).toBe('deny-consent-superseded')
+  })
+  it('a withdrawal of one consent beats every consent given before it', () => {
+    const f = facts({ consents: [consent(), consent({ id: 'c2', status: 'inactive', recordedAt: at(-30), withdrawnAt: at(-1) })] })
+    expect(decide(read(), f, NOW).reason).toBe('deny-consent-superseded')
+  })
+  it('a consent given after a refusal is in force', () => {
+    const f = facts({ consents: [consent({ id: 'c0', status: 'rejected', recordedAt: at(-48), provisions: [] }), consent()] })
+    expect(decide(read(), f, NOW).effect).toBe('permit')
+  })
+  it('effectiveConsents orders the consents in force oldest first and drops superseded ones', () => {
+    const list = [consent({ id: 'b', recordedAt: at(-5) }), consent({ id: 'x', status: 'rejected', recordedAt: at(-10) }), consent({ id: 'a', recordedAt: at(-8) }), consent({ id: 'old', recordedAt: at(-20) })]
+    expect(effectiveConsents(list, NOW).map((c) => c.id)).toEqual(['a', 'b'])
+  })
+})
+
+describe('privacy officer and other actions', () => {
+  it('only a privacy officer reads the audit log', () => {
+    expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action: 'audit.read' }, {}, NOW).effect).toBe('permit')
+    expect(decide({ principal: gzaDoctor, action: 'audit.read' }, facts(), NOW).reason).toBe('deny-not-privacy-officer')
+  })
+  it('recording consent needs a verified caregiver of a source organisation', () => {
+    expect(decide({ principal: gzaDoctor, action: 'consent.record' }, facts(), NOW).effect).toBe('permit')
+    expect(decide({ principal: escortNurse, action: 'consent.record' }, facts(), NOW).reason).toBe('deny-organisation-type')
+    expect(decide({ principal: gzaDoctor, action: 'consent.record' }, facts({ big: { verified: false } }), NOW).reason).toBe('deny-big-not-verified')
+  })
+})
+
+// Arbitraries for the property test: any request, any facts.
+const arbDate = fc.integer({ min: -1000, max: 1000 }).map((h) => at(h))
+const arbActor = fc.oneof(
+  fc.record({ org: fc.constantFrom('ura-escort', 'ura-dtv', 'ura-x') }),
+  fc.record({ orgType: fc.constantFrom(...ORG_TYPES) }),
+  fc.record({ big: fc.constantFrom('01000000330', '91000000101') }),
+)
+const arbProvision: fc.Arbitrary<ProvisionFact> = fc.record({
+  type: fc.constantFrom('permit' as const, 'deny' as const),
+  purposes: fc.subarray(['handover', 'action-perspective']),
+  actors: fc.array(arbActor, { maxLength: 3 }),
+})
+const arbConsent: fc.Arbitrary<ConsentFact> = fc.record({
+  id: fc.constantFrom('c1', 'c2', 'c3'),
+  status: fc.constantFrom('active' as const, 'rejected' as const, 'inactive' as const),
+  recordedAt: arbDate,
+  provisions: fc.array(arbProvision, { maxLength: 4 }),
+})
+const arbToken: fc.Arbitrary<TokenFact> = fc.oneof(
+  fc.record({
+    valid: fc.constant(true as const),
+    consentId: fc.constantFrom('c1', 'c2', 'c3'),
+    patientId: fc.constantFrom('p1', 'p2'),
+    purpose: fc.constantFrom('handover', 'action-perspective'),
+    expiresAt: arbDate,
+  }),
+  fc.record({ valid: fc.constant(false as const), problem: fc.string() }),
+)
+const arbFacts: fc.Arbitrary<Facts> = fc.record(
+  {
+    big: fc.record({ verified: fc.boolean() }),
+    patientExists: fc.boolean(),
+    patientId: fc.constantFrom('p1', 'p2'),
+    consents: fc.array(arbConsent, { maxLength: 4 }),
+    token: arbToken,
+    emergencyReason: fc.string({ maxLength: 60 }),
+    emergencyWindowOpen: fc.boolean(),
+    openTaskForCaller: fc.boolean(),
+  },
+  { requiredKeys: [] },
+)
+const nonCaregiverRoles = ROLES.filter((r) => r !== 'caregiver')
+
+describe('properties', () => {
+  it('decide never permits a non-caregiver to read a dossier, whatever the facts', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...nonCaregiverRoles),
+        fc.constantFrom(...ORG_TYPES),
+        fc.option(fc.constantFrom('01000000330', '91000000101'), { nil: undefined }),
+        arbFacts,
+        (role, orgType, big, f) => {
+          const d = decide({ principal: { role, orgType, org: 'ura-escort', big }, action: 'dossier.read', purpose: 'handover' }, f, NOW)
+          return d.effect === 'deny' && d.reason === 'deny-not-caregiver'
+        },
+      ),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('decide never permits a dossier read or upload to a caregiver the BIG register does not confirm', () => {
+    fc.assert(
+      fc.property(fc.constantFrom<Action>('dossier.read', 'dossier.upload'), fc.constantFrom(...ORG_TYPES), arbFacts, (action, orgType, f) => {
+        const d = decide({ principal: { role: 'caregiver', orgType, org: 'ura-x', big: '91000000101' }, action }, { ...f, big: { verified: false } }, NOW)
+        return d.effect === 'deny'
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('every permit of a dossier read names a legal basis', () => {
+    fc.assert(
+      fc.property(arbFacts, (f) => {
+        const d = decide(read(), f, NOW)
+        return d.effect === 'deny' || d.legalBasis !== undefined
+      }),
+      { numRuns: 2000 },
+    )
+  })
+})

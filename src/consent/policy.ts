@@ -1,0 +1,384 @@
+import type { Principal } from '../http/principal.js'
+
+/**
+ * The policy decision point: one pure function of the request, the facts the service gathered
+ * and the time. Routes and services never decide on their own; they gather facts, call
+ * `decide`, audit the decision and act on it.
+ */
+
+export type Action =
+  | 'dossier.read'
+  | 'dossier.upload'
+  | 'patient.search'
+  | 'consent.record'
+  | 'consent.withdraw'
+  | 'consent.read'
+  | 'consent.token'
+  | 'perspective.read'
+  | 'task.create'
+  | 'task.update'
+  | 'task.read'
+  | 'task.search'
+  | 'audit.read'
+  | 'emergency.review'
+
+export type Purpose = 'handover' | 'action-perspective'
+
+export type LegalBasis = 'EXPLICIT_CONSENT' | 'CONFLICT_OF_DUTIES' | 'DIRECT_TREATMENT' | 'LEGAL_OBLIGATION'
+
+export type ReasonCode =
+  | 'permit-consent'
+  | 'permit-emergency'
+  | 'permit-emergency-window'
+  | 'permit-caregiver'
+  | 'permit-privacy-officer'
+  | 'permit-task-party'
+  | 'permit-safety-critical-only'
+  | 'deny-not-caregiver'
+  | 'deny-big-not-verified'
+  | 'deny-organisation-type'
+  | 'deny-not-privacy-officer'
+  | 'deny-patient-unknown'
+  | 'deny-no-consent-token'
+  | 'deny-token-invalid'
+  | 'deny-token-other-patient'
+  | 'deny-token-other-recipient'
+  | 'deny-token-purpose'
+  | 'deny-consent-not-active'
+  | 'deny-consent-superseded'
+  | 'deny-consent-period'
+  | 'deny-consent-provision'
+  | 'deny-no-consent'
+  | 'deny-emergency-reason'
+  | 'deny-no-task'
+  | 'deny-big-unavailable'
+  | 'deny-task-not-allowed'
+
+export type Obligation = 'audit-break-glass' | 'open-emergency-review' | 'open-emergency-window' | 'safety-critical-only'
+
+export interface Decision {
+  effect: 'permit' | 'deny'
+  reason: ReasonCode
+  legalBasis: LegalBasis | undefined
+  obligations: Obligation[]
+  /** The consent the decision rests on, when one does. */
+  consentId?: string
+}
+
+/** A recipient named in a consent provision or a consent token. */
+export interface Actor {
+  org?: string
+  orgType?: string
+  big?: string
+}
+
+export interface ProvisionFact {
+  type: 'permit' | 'deny'
+  /** Empty: the provision holds for every purpose. */
+  purposes: string[]
+  /** Empty: the provision holds for every recipient. */
+  actors: Actor[]
+  period?: Period
+}
+
+export interface Period {
+  start?: Date
+  end?: Date
+}
+
+export interface ConsentFact {
+  id: string
+  status: 'active' | 'rejected' | 'inactive'
+  /** When the consent or refusal was given (Consent.dateTime). */
+  recordedAt: Date
+  /** When it was withdrawn; set for status `inactive`. */
+  withdrawnAt?: Date
+  period?: Period
+  provisions: ProvisionFact[]
+}
+
+export type TokenFact =
+  | {
+      valid: true
+      consentId: string
+      patientId: string
+      purpose: string
+      recipient?: Actor
+      expiresAt: Date
+    }
+  | { valid: false; problem: string }
+
+export interface BigFact {
+  verified: boolean
+}
+
+export interface Facts {
+  /** The BIG register's answer for the caller's BIG number, for callers claiming `caregiver`. */
+  big?: BigFact
+  patientExists?: boolean
+  /** The service's id of the patient the request is about. */
+  patientId?: string
+  /** Every consent record of the patient, in any state. */
+  consents?: ConsentFact[]
+  /** The presented consent token, verified by the service. */
+  token?: TokenFact
+  /** An emergency reason given on this request. */
+  emergencyReason?: string
+  /** An emergency window this caller opened earlier for this patient, still open. */
+  emergencyWindowOpen?: boolean
+  /** Whether an open task names the caller's organisation for this patient. */
+  openTaskForCaller?: boolean
+  /** The kind of task being created. */
+  taskCode?: 'transfer' | 'departure' | 'case'
+  /** How the caller's organisation stands in the task: requester, owner or extra recipient. */
+  taskParty?: 'requester' | 'owner' | 'recipient'
+  /** The legal ground a caregiver recorded for disclosing safety-critical codes without consent. */
+  recordedLegalGround?: LegalBasis
+}
+
+export interface AccessRequest {
+  principal: Pick<Principal, 'role' | 'org' | 'orgType' | 'big'>
+  action: Action
+  purpose?: Purpose
+}
+
+export const EMERGENCY_REASON_MIN_LENGTH = 20
+
+/** Organisation types whose caregivers hold the dossier and record consent. */
+export const SOURCE_ORG_TYPES: readonly string[] = ['gza', 'dji-medical']
+
+const permit = (reason: ReasonCode, legalBasis?: LegalBasis, obligations: Obligation[] = [], consentId?: string): Decision => ({
+  effect: 'permit',
+  reason,
+  legalBasis,
+  obligations,
+  ...(consentId ? { consentId } : {}),
+})
+
+const deny = (reason: ReasonCode, consentId?: string): Decision => ({
+  effect: 'deny',
+  reason,
+  legalBasis: undefined,
+  obligations: [],
+  ...(consentId ? { consentId } : {}),
+})
+
+const isVerifiedCaregiver = (request: AccessRequest, facts: Facts) =>
+  request.principal.role === 'caregiver' && facts.big?.verified === true
+
+export function decide(request: AccessRequest, facts: Facts, now: Date): Decision {
+  const { principal, action } = request
+  switch (action) {
+    case 'dossier.read':
+      return decideDossierRead(request, facts, now)
+    case 'dossier.upload': {
+      const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
+      if (gate) return gate
+      if (facts.patientExists !== true) return deny('deny-no-consent')
+      // P5: the dossier becomes available only with active consent for handover.
+      const effective = effectiveConsents(facts.consents ?? [], now)
+      const anyHandover = effective.some((consent) =>
+        consent.provisions.some((p) => p.type === 'permit' && p.purposes.includes('handover') && inPeriod(p.period, now)),
+      )
+      if (!anyHandover) return deny('deny-no-consent')
+      return permit('permit-consent', 'EXPLICIT_CONSENT', [], effective[effective.length - 1]?.id)
+    }
+    case 'patient.search':
+    case 'consent.read': {
+      const gate = caregiverGate(request, facts)
+      return gate ?? permit('permit-caregiver', 'DIRECT_TREATMENT')
+    }
+    case 'consent.record':
+    case 'consent.withdraw':
+    case 'consent.token': {
+      const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
+      return gate ?? permit('permit-caregiver', 'DIRECT_TREATMENT')
+    }
+    case 'audit.read':
+    case 'emergency.review':
+      return principal.role === 'privacy-officer'
+        ? permit('permit-privacy-officer', 'LEGAL_OBLIGATION')
+        : deny('deny-not-privacy-officer')
+    case 'perspective.read':
+      return decidePerspective(request, facts, now)
+    case 'task.create':
+      return decideTaskCreate(request, facts)
+    case 'task.update':
+    case 'task.read': {
+      if (principal.role === 'privacy-officer') return deny('deny-not-caregiver')
+      if (principal.role === 'caregiver' && !isVerifiedCaregiver(request, facts)) return deny('deny-big-not-verified')
+      if (facts.taskParty === undefined) return deny('deny-no-task')
+      if (action === 'task.update' && facts.taskParty === 'recipient') return deny('deny-task-not-allowed')
+      return permit('permit-task-party', 'LEGAL_OBLIGATION')
+    }
+    case 'task.search':
+      if (principal.role === 'privacy-officer') return deny('deny-not-caregiver')
+      if (principal.role === 'caregiver' && !isVerifiedCaregiver(request, facts)) return deny('deny-big-not-verified')
+      return permit('permit-task-party', 'LEGAL_OBLIGATION')
+  }
+}
+
+/** Who announces what: source caregivers any task, DT&V regievoerders departures and cases. */
+function decideTaskCreate(request: AccessRequest, facts: Facts): Decision {
+  const { principal } = request
+  if (principal.role === 'caregiver') {
+    const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
+    return gate ?? permit('permit-caregiver', 'DIRECT_TREATMENT')
+  }
+  if (principal.role === 'regievoerder' && principal.orgType === 'dtv' && (facts.taskCode === 'departure' || facts.taskCode === 'case')) {
+    return permit('permit-task-party', 'LEGAL_OBLIGATION')
+  }
+  return deny('deny-task-not-allowed')
+}
+
+/**
+ * P4: non-caregivers read the handelingsperspectief only for a patient with an open task naming
+ * their organisation; with consent for `action-perspective` the codes for their role, without it
+ * only safety-critical codes with a recorded legal ground. Verified caregivers read it too.
+ */
+function decidePerspective(request: AccessRequest, facts: Facts, now: Date): Decision {
+  const { principal } = request
+  if (principal.role === 'privacy-officer') return deny('deny-not-caregiver')
+  if (principal.role === 'caregiver') {
+    if (!isVerifiedCaregiver(request, facts)) return deny('deny-big-not-verified')
+    if (facts.patientExists !== true) return deny('deny-patient-unknown')
+    return permit('permit-caregiver', 'DIRECT_TREATMENT')
+  }
+  if (facts.patientExists !== true) return deny('deny-patient-unknown')
+  if (facts.openTaskForCaller !== true) return deny('deny-no-task')
+  const effective = effectiveConsents(facts.consents ?? [], now)
+  if (evaluateProvisions(effective, 'action-perspective', principal, now) === 'permit') {
+    return permit('permit-consent', 'EXPLICIT_CONSENT', [], effective[effective.length - 1]?.id)
+  }
+  return permit('permit-safety-critical-only', facts.recordedLegalGround ?? 'LEGAL_OBLIGATION', ['safety-critical-only'])
+}
+
+function caregiverGate(request: AccessRequest, facts: Facts, orgTypes?: readonly string[]): Decision | undefined {
+  if (request.principal.role !== 'caregiver') return deny('deny-not-caregiver')
+  if (facts.big?.verified !== true) return deny('deny-big-not-verified')
+  if (orgTypes && !orgTypes.includes(request.principal.orgType)) return deny('deny-organisation-type')
+  return undefined
+}
+
+/** P1 (consent), P2 (emergency), P3 (non-caregivers never), P6 (withdrawal is immediate). */
+function decideDossierRead(request: AccessRequest, facts: Facts, now: Date): Decision {
+  const gate = caregiverGate(request, facts)
+  if (gate) return gate
+  if (facts.patientExists !== true) return deny('deny-patient-unknown')
+
+  if (facts.emergencyReason !== undefined) {
+    if (facts.emergencyReason.trim().length < EMERGENCY_REASON_MIN_LENGTH) return deny('deny-emergency-reason')
+    return permit('permit-emergency', 'CONFLICT_OF_DUTIES', [
+      'audit-break-glass',
+      'open-emergency-window',
+      'open-emergency-review',
+    ])
+  }
+
+  const token = facts.token
+  if (token === undefined) {
+    if (facts.emergencyWindowOpen === true) return permit('permit-emergency-window', 'CONFLICT_OF_DUTIES', ['audit-break-glass'])
+    return deny('deny-no-consent-token')
+  }
+  if (!token.valid) return deny('deny-token-invalid')
+  if (facts.patientId !== undefined && token.patientId !== facts.patientId) return deny('deny-token-other-patient', token.consentId)
+  return decideByConsent(request, facts, token, 'handover', now)
+}
+
+function decideByConsent(
+  request: AccessRequest,
+  facts: Facts,
+  token: Extract<TokenFact, { valid: true }>,
+  purpose: Purpose,
+  now: Date,
+): Decision {
+  if (token.expiresAt.getTime() <= now.getTime()) return deny('deny-token-invalid', token.consentId)
+  if (token.purpose !== purpose) return deny('deny-token-purpose', token.consentId)
+  if (token.recipient && !actorMatches(token.recipient, request.principal)) {
+    return deny('deny-token-other-recipient', token.consentId)
+  }
+  const consents = facts.consents ?? []
+  const consent = consents.find((c) => c.id === token.consentId)
+  if (consent === undefined) return deny('deny-token-other-patient', token.consentId)
+  if (consent.status !== 'active') return deny('deny-consent-not-active', consent.id)
+  if (!inPeriod(consent.period, now)) return deny('deny-consent-period', consent.id)
+  const effective = effectiveConsents(consents, now)
+  if (!effective.some((c) => c.id === consent.id)) return deny('deny-consent-superseded', consent.id)
+
+  const verdict = evaluateProvisions(effective, purpose, request.principal, now)
+  if (verdict !== 'permit') return deny('deny-consent-provision', consent.id)
+  return permit('permit-consent', 'EXPLICIT_CONSENT', [], consent.id)
+}
+
+/**
+ * Consents in force now: active, within their period, and given after the latest refusal or
+ * withdrawal (a refusal or withdrawal beats any earlier consent). Oldest first.
+ */
+export function effectiveConsents(consents: readonly ConsentFact[], now: Date): ConsentFact[] {
+  let lastNo = -Infinity
+  for (const c of consents) {
+    if (c.status === 'rejected') lastNo = Math.max(lastNo, c.recordedAt.getTime())
+    if (c.status === 'inactive') lastNo = Math.max(lastNo, (c.withdrawnAt ?? c.recordedAt).getTime())
+  }
+  return consents
+    .filter((c) => c.status === 'active' && c.recordedAt.getTime() > lastNo && inPeriod(c.period, now))
+    .sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime())
+}
+
+/**
+ * Precedence among the provisions of the consents in force: of the provisions that hold for this
+ * purpose, recipient and time, the most specific wins (a named organisation or BIG number is more
+ * specific than an organisation type, which is more specific than anyone); a deny beats a permit of
+ * equal specificity. No holding provision: no permission.
+ */
+export function evaluateProvisions(
+  consents: readonly ConsentFact[],
+  purpose: string,
+  principal: AccessRequest['principal'],
+  now: Date,
+): 'permit' | 'deny' | 'none' {
+  let best = -1
+  let verdict: 'permit' | 'deny' | 'none' = 'none'
+  for (const consent of consents) {
+    for (const provision of consent.provisions) {
+      if (!inPeriod(provision.period, now)) continue
+      if (provision.purposes.length > 0 && !provision.purposes.includes(purpose)) continue
+      // A permit must name the purpose; a deny without purposes excludes every purpose.
+      if (provision.type === 'permit' && provision.purposes.length === 0) continue
+      const specificity = provisionSpecificity(provision, principal)
+      if (specificity < 0) continue
+      // A permit must name its recipients; "anyone" is never a permit of medical data.
+      if (provision.type === 'permit' && provision.actors.length === 0) continue
+      if (specificity > best || (specificity === best && provision.type === 'deny')) {
+        best = specificity
+        verdict = provision.type
+      }
+    }
+  }
+  return verdict
+}
+
+/** -1 when the provision does not hold for the principal; else how specifically it names it. */
+function provisionSpecificity(provision: ProvisionFact, principal: AccessRequest['principal']): number {
+  if (provision.actors.length === 0) return 0
+  let best = -1
+  for (const actor of provision.actors) {
+    if (!actorMatches(actor, principal)) continue
+    best = Math.max(best, actor.org !== undefined || actor.big !== undefined ? 2 : 1)
+  }
+  return best
+}
+
+export function actorMatches(actor: Actor, principal: AccessRequest['principal']): boolean {
+  if (actor.big !== undefined) return principal.big === actor.big
+  if (actor.org !== undefined) return principal.org === actor.org
+  if (actor.orgType !== undefined) return principal.orgType === actor.orgType
+  return false
+}
+
+export function inPeriod(period: Period | undefined, now: Date): boolean {
+  if (!period) return true
+  if (period.start && now.getTime() < period.start.getTime()) return false
+  if (period.end && now.getTime() >= period.end.getTime()) return false
+  return true
+}

@@ -1,0 +1,43 @@
+import type { Logger } from 'pino'
+import type { BigVerifier } from './big/cached-register.js'
+import type { Clock } from './clock.js'
+import type { ConsentKeyRing } from './consent/consent-keys.js'
+import type { Db } from './db/database.js'
+import type { MasterKey } from './handover/envelope.js'
+import type { CallerKeys } from './http/caller-auth.js'
+
+/** Behaviour settings the app needs; read from the environment by server.ts only. */
+export interface Settings {
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number
+  /** How long an emergency (break-the-glass) window stays open. */
+  emergencyWindowMs: number
+  /** How long a consent token issued without an explicit period stays valid. */
+  consentTokenTtlMs: number
+  /** Issuer and audience of consent tokens. */
+  consentTokenIssuer: string
+  consentTokenAudience: string
+  /** Development mode: the service made its own caller keys. */
+  developmentMode: boolean
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  maxBodyBytes: 10 * 1024 * 1024,
+  emergencyWindowMs: 60 * 60 * 1000,
+  consentTokenTtlMs: 24 * 60 * 60 * 1000,
+  consentTokenIssuer: 'urn:overdracht',
+  consentTokenAudience: 'urn:overdracht:dossier',
+  developmentMode: false,
+}
+
+/** Everything the app depends on, passed in explicitly: no module singletons. */
+export interface Deps {
+  db: Db
+  clock: Clock
+  logger: Logger
+  callerKeys: CallerKeys
+  masterKey: MasterKey
+  bigVerifier: BigVerifier
+  consentKeys: ConsentKeyRing
+  settings: Settings
+}

@@ -1,0 +1,52 @@
+import type { CapabilityStatement } from '@medplum/fhirtypes'
+
+/** What the FHIR endpoint offers, for `GET /fhir/metadata`. */
+export function capabilityStatement(version: string, now: Date): CapabilityStatement {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: now.toISOString(),
+    kind: 'instance',
+    software: { name: 'Overdracht', version },
+    implementation: { description: 'Consent-managed medical handover for the Dutch migration chain' },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json'],
+    rest: [
+      {
+        mode: 'server',
+        security: {
+          description:
+            'Bearer JWT from the organisation identity provider (asymmetric signatures only). ' +
+            'Dossier reads need a verified BIG registration and a consent token in X-Consent-Token, ' +
+            'or emergency access with X-Emergency-Reason.',
+        },
+        resource: [
+          {
+            type: 'Bundle',
+            interaction: [{ code: 'create' }, { code: 'read' }, { code: 'vread' }],
+            versioning: 'versioned',
+          },
+          {
+            type: 'Patient',
+            interaction: [{ code: 'search-type' }],
+            searchParam: [{ name: 'identifier', type: 'token' }],
+            operation: [
+              { name: 'handover', definition: 'https://overdracht.nl/fhir/OperationDefinition/Patient-handover' },
+              {
+                name: 'handelingsperspectief',
+                definition: 'https://overdracht.nl/fhir/OperationDefinition/Patient-handelingsperspectief',
+              },
+            ],
+          },
+          {
+            type: 'Consent',
+            interaction: [{ code: 'create' }, { code: 'update' }, { code: 'read' }, { code: 'search-type' }],
+            searchParam: [{ name: 'patient', type: 'reference' }],
+            operation: [{ name: 'token', definition: 'https://overdracht.nl/fhir/OperationDefinition/Consent-token' }],
+            versioning: 'versioned',
+          },
+        ],
+      },
+    ],
+  }
+}

@@ -1,0 +1,44 @@
+import type { Executor } from '../audit/audit.repository.js'
+import type { Insertable } from 'kysely'
+import type { BundleVersionTable } from '../db/schema.js'
+
+export const insertBundleVersion = (db: Executor, row: Insertable<BundleVersionTable>) =>
+  db.insertInto('bundle_version').values(row).execute()
+
+export async function nextBundleVersion(db: Executor, patientId: string): Promise<number> {
+  const row = await db
+    .selectFrom('bundle_version')
+    .select((eb) => eb.fn.max('version').as('max'))
+    .where('patient_id', '=', patientId)
+    .executeTakeFirst()
+  return Number(row?.max ?? 0) + 1
+}
+
+export const findBundleVersion = (db: Executor, id: string) =>
+  db.selectFrom('bundle_version').selectAll().where('id', '=', id).where('content', 'is not', null).executeTakeFirst()
+
+export const findCurrentBundleVersion = (db: Executor, patientId: string) =>
+  db
+    .selectFrom('bundle_version')
+    .selectAll()
+    .where('patient_id', '=', patientId)
+    .where('content', 'is not', null)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+
+export const countBundleVersions = async (db: Executor) =>
+  Number((await db.selectFrom('bundle_version').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
+
+export const findPatientKey = (db: Executor, patientId: string) =>
+  db.selectFrom('patient_key').selectAll().where('patient_id', '=', patientId).executeTakeFirst()
+
+export const insertPatientKey = (db: Executor, patientId: string, wrappedKey: string, masterKeyId: string, now: Date) =>
+  db
+    .insertInto('patient_key')
+    .values({ patient_id: patientId, wrapped_key: wrappedKey, master_key_id: masterKeyId, created_at: now, destroyed_at: null })
+    .execute()
+
+/** Crypto-shredding: the wrapped data key is overwritten; every copy of the ciphertext becomes noise. */
+export const destroyPatientKey = (db: Executor, patientId: string, now: Date) =>
+  db.updateTable('patient_key').set({ wrapped_key: null, destroyed_at: now }).where('patient_id', '=', patientId).execute()

@@ -1,0 +1,61 @@
+import { Hono } from 'hono'
+import type { Bundle } from '@medplum/fhirtypes'
+import type { Deps } from '../deps.js'
+import { auditContext } from '../consent/access.js'
+import { notFound, unprocessable } from '../fhir/outcome.js'
+import type { AppEnv } from '../http/app-env.js'
+import { etag, fhirJson, rawFhirJson, readResource } from '../http/fhir-io.js'
+import { checkHandoverBundle } from './intake.js'
+import { readDossier, uploadBundle, type StoredBundle } from './handover.service.js'
+import { searchPatients } from './patient.service.js'
+
+const versionHeaders = (stored: StoredBundle) => ({
+  ETag: etag(stored.version),
+  'Last-Modified': stored.lastUpdated.toUTCString(),
+})
+
+const readOptions = (c: { req: { header(name: string): string | undefined } }) => ({
+  consentToken: c.req.header('x-consent-token'),
+  emergencyReason: c.req.header('x-emergency-reason'),
+})
+
+export function handoverRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>()
+
+  app.post('/Bundle', async (c) => {
+    const bundle = await readResource<Bundle>(c, 'Bundle')
+    const subject = checkHandoverBundle(bundle)
+    if ('issues' in subject) throw unprocessable(subject.issues)
+    const stored = await uploadBundle(deps, auditContext(c.var.principal, c.var.requestId), bundle, subject)
+    const headers = { ...versionHeaders(stored), Location: `/fhir/Bundle/${stored.id}/_history/${stored.version}` }
+    if (c.req.header('prefer')?.includes('return=minimal')) {
+      for (const [k, v] of Object.entries(headers)) c.header(k, v)
+      return c.body(null, 201)
+    }
+    return rawFhirJson(c, stored.text, 201, headers)
+  })
+
+  app.get('/Bundle/:id', async (c) => {
+    const stored = await readDossier(deps, auditContext(c.var.principal, c.var.requestId), { bundleId: c.req.param('id') }, readOptions(c))
+    return rawFhirJson(c, stored.text, 200, versionHeaders(stored))
+  })
+
+  app.get('/Bundle/:id/_history/:vid', async (c) => {
+    const stored = await readDossier(deps, auditContext(c.var.principal, c.var.requestId), { bundleId: c.req.param('id') }, readOptions(c))
+    if (String(stored.version) !== c.req.param('vid')) throw notFound()
+    return rawFhirJson(c, stored.text, 200, versionHeaders(stored))
+  })
+
+  app.get('/Patient/:id/$handover', async (c) => {
+    const stored = await readDossier(deps, auditContext(c.var.principal, c.var.requestId), { patientId: c.req.param('id') }, readOptions(c))
+    return rawFhirJson(c, stored.text, 200, { ...versionHeaders(stored), 'Content-Location': `/fhir/Bundle/${stored.id}` })
+  })
+
+  app.get('/Patient', async (c) => {
+    const result = await searchPatients(deps, auditContext(c.var.principal, c.var.requestId), c.req.query('identifier'))
+    return fhirJson(c, result)
+  })
+
+  return app
+}
+

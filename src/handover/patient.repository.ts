@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto'
+import type { Executor } from '../audit/audit.repository.js'
+
+export interface PatientIdentifier {
+  system: string
+  value: string
+}
+
+/** The distinct patients the given identifiers point to (erased patients included). */
+export async function findPatientIdsByIdentifiers(db: Executor, identifiers: readonly PatientIdentifier[]): Promise<string[]> {
+  if (identifiers.length === 0) return []
+  const rows = await db
+    .selectFrom('patient_identifier')
+    .select('patient_id')
+    .where((eb) => eb.or(identifiers.map((i) => eb.and([eb('system', '=', i.system), eb('value', '=', i.value)]))))
+    .execute()
+  return [...new Set(rows.map((r) => r.patient_id))]
+}
+
+export const findPatient = (db: Executor, id: string) =>
+  db.selectFrom('patient').selectAll().where('id', '=', id).where('erased_at', 'is', null).executeTakeFirst()
+
+export const lockPatient = (db: Executor, id: string) =>
+  db.selectFrom('patient').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+
+export const listPatientIdentifiers = (db: Executor, patientId: string) =>
+  db.selectFrom('patient_identifier').select(['system', 'value']).where('patient_id', '=', patientId).orderBy('system').execute()
+
+export async function insertPatient(db: Executor, now: Date): Promise<string> {
+  const id = randomUUID()
+  await db.insertInto('patient').values({ id, created_at: now, erased_at: null }).execute()
+  return id
+}
+
+/** Adds identifiers to a patient; one already held by any patient is left as it is. */
+export async function addPatientIdentifiers(db: Executor, patientId: string, identifiers: readonly PatientIdentifier[]) {
+  if (identifiers.length === 0) return
+  await db
+    .insertInto('patient_identifier')
+    .values(identifiers.map((i) => ({ ...i, patient_id: patientId })))
+    .onConflict((oc) => oc.columns(['system', 'value']).doNothing())
+    .execute()
+}

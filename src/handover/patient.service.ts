@@ -1,0 +1,43 @@
+import type { Bundle, Patient } from '@medplum/fhirtypes'
+import { auditDecision, type AuditContext } from '../audit/audit.service.js'
+import { caregiverFact, decideOrDeny } from '../consent/access.js'
+import type { Deps } from '../deps.js'
+import { badRequest } from '../fhir/outcome.js'
+import { PATIENT_MATCH_SYSTEMS } from '../fhir/systems.js'
+import { findPatient, findPatientIdsByIdentifiers, listPatientIdentifiers } from './patient.repository.js'
+
+/** `GET /fhir/Patient?identifier=system|value`: resolves the service's patient id. Caregivers only. */
+export async function searchPatients(deps: Deps, ctx: AuditContext, identifier: string | undefined): Promise<Bundle> {
+  const { db, clock } = deps
+  if (!identifier) throw badRequest('Search by identifier=system|value is required', ['identifier'])
+  const bar = identifier.indexOf('|')
+  const system = bar > 0 ? identifier.slice(0, bar) : ''
+  const value = bar > 0 ? identifier.slice(bar + 1).trim() : ''
+  if (!PATIENT_MATCH_SYSTEMS.includes(system) || value === '') {
+    throw badRequest(`identifier must be system|value with system ${PATIENT_MATCH_SYSTEMS.join(' or ')}`, ['identifier'])
+  }
+  const big = await caregiverFact(deps, ctx, 'patient.search')
+  const decision = await decideOrDeny(db, clock, ctx, { principal: ctx.principal, action: 'patient.search' }, { ...(big ? { big } : {}) }, {
+    resourceType: 'Patient',
+  })
+  const [patientId] = await findPatientIdsByIdentifiers(db, [{ system, value }])
+  const patient = patientId ? await findPatient(db, patientId) : undefined
+  const entries: Patient[] = []
+  if (patient) {
+    const identifiers = await listPatientIdentifiers(db, patient.id)
+    entries.push({ resourceType: 'Patient', id: patient.id, identifier: identifiers.map((i) => ({ system: i.system, value: i.value })) })
+  }
+  await auditDecision(db, clock, ctx, {
+    action: 'patient.search',
+    decision,
+    patientId: patient?.id,
+    resourceType: 'Patient',
+    detail: { found: entries.length },
+  })
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: entries.length,
+    entry: entries.map((resource) => ({ fullUrl: `Patient/${resource.id}`, resource, search: { mode: 'match' } })),
+  }
+}

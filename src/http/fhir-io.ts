@@ -1,0 +1,48 @@
+import type { Context } from 'hono'
+import type { Resource } from '@medplum/fhirtypes'
+import { badRequest, OutcomeError, unsupportedMediaType, unprocessable } from '../fhir/outcome.js'
+import { FHIR_JSON } from '../fhir/systems.js'
+import { parseFhirJson, validateFhirResource } from '../fhir/validation.js'
+import type { AppEnv } from './app-env.js'
+
+const ACCEPTED_TYPES = [FHIR_JSON, 'application/json']
+
+/**
+ * Reads a FHIR JSON request body: the content type must be FHIR JSON (UTF-8), the text must be
+ * JSON, the resource must be of the expected type and valid R4. Each failure has its own status:
+ * 415, 400 and 422.
+ */
+export async function readResource<T extends Resource>(c: Context<AppEnv>, resourceType: T['resourceType']): Promise<T> {
+  const contentType = c.req.header('content-type')
+  if (!contentType) throw unsupportedMediaType(`Content-Type is required; send ${FHIR_JSON}`)
+  const [mediaType, ...params] = contentType.split(';').map((s) => s.trim().toLowerCase())
+  if (!mediaType || !ACCEPTED_TYPES.includes(mediaType)) throw unsupportedMediaType(`Content-Type must be ${FHIR_JSON}`)
+  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '')
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') throw unsupportedMediaType('Only UTF-8 is accepted')
+
+  const text = await c.req.text()
+  if (text.trim() === '') throw badRequest('The request body is empty')
+  const parsed = parseFhirJson(text)
+  if (!parsed.ok) throw new OutcomeError(400, parsed.issues)
+  const value = parsed.value as { resourceType?: unknown }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('The body must be a JSON object')
+  if (value.resourceType !== resourceType) {
+    throw badRequest(`Expected a ${resourceType} resource`, ['resourceType'])
+  }
+  const issues = validateFhirResource(value).filter((i) => i.severity === 'error' || i.severity === 'fatal')
+  if (issues.length > 0) throw unprocessable(issues)
+  return value as T
+}
+
+export function fhirJson(c: Context<AppEnv>, body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return rawFhirJson(c, JSON.stringify(body), status, headers)
+}
+
+export function rawFhirJson(c: Context<AppEnv>, text: string, status = 200, headers: Record<string, string> = {}): Response {
+  for (const [name, value] of Object.entries(headers)) c.header(name, value)
+  c.header('Content-Type', `${FHIR_JSON}; charset=utf-8`)
+  c.header('Cache-Control', 'no-store')
+  return c.body(text, status as 200)
+}
+
+export const etag = (version: number | string) => `W/"${version}"`

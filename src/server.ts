@@ -1,0 +1,67 @@
+import { serve } from '@hono/node-server'
+import pino from 'pino'
+import { createApp } from './app.js'
+import { buildDeps } from './bootstrap.js'
+import { systemClock } from './clock.js'
+import { ConfigError, loadConfig } from './config.js'
+
+/** The only reader of the environment: configuration -> dependencies -> app -> HTTP server. */
+async function main(): Promise<void> {
+  let config
+  try {
+    config = loadConfig(process.env)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`overdracht: configuration error: ${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+  const logger = pino({ level: config.logLevel, base: { service: 'overdracht' } })
+  if (config.settings.developmentMode) {
+    const banner = [
+      '',
+      '!!! DEVELOPMENT MODE: no identity provider is configured. !!!',
+      `!!! The service made its own issuer key and master key in ${config.dataDir}.`,
+      '!!! Anyone with that folder can mint caller tokens (npm run token). Never use this with real patient data.',
+      '',
+    ].join('\n')
+    process.stderr.write(`${banner}\n`)
+    logger.warn({ dataDir: config.dataDir }, 'development mode: self-made identity provider and master key')
+  }
+
+  const deps = await buildDeps(config, logger, systemClock)
+  const app = createApp(deps)
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    logger.info(
+      { address: info.address, port: info.port, database: config.database.kind, developmentMode: config.settings.developmentMode },
+      'listening',
+    )
+  })
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down: finishing in-flight requests')
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting')
+      process.exit(1)
+    }, 15_000)
+    force.unref()
+    server.close(async () => {
+      await deps.db.destroy()
+      logger.info('stopped')
+      process.exit(0)
+    })
+    // Idle keep-alive connections would hold close() open.
+    ;(server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`overdracht: failed to start: ${err instanceof Error ? err.message : 'unknown error'}\n`)
+  process.exit(1)
+})

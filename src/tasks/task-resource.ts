@@ -1,0 +1,194 @@
+import type { OperationOutcomeIssue, Task } from '@medplum/fhirtypes'
+import { issue } from '../fhir/outcome.js'
+import { SYSTEM } from '../fhir/systems.js'
+
+export const TASK_CODES = ['transfer', 'departure', 'case'] as const
+export type TaskCode = (typeof TASK_CODES)[number]
+
+export const TASK_OUTPUT_SYSTEM = 'https://overdracht.nl/fhir/CodeSystem/task-output'
+export const HANDOVER_METHODS = ['dossier-released', 'handed-to-patient', 'phone-handover'] as const
+export type HandoverMethod = (typeof HANDOVER_METHODS)[number]
+
+export const OPEN_STATUSES = ['requested', 'accepted', 'in-progress', 'on-hold'] as const
+export const TERMINAL_STATUSES = ['completed', 'cancelled', 'rejected'] as const
+
+type Party = 'requester' | 'owner' | 'either'
+/** Allowed status changes and who may make them. */
+const TRANSITIONS: Record<string, Record<string, Party>> = {
+  requested: { accepted: 'owner', rejected: 'owner', cancelled: 'requester', 'in-progress': 'either', completed: 'either' },
+  accepted: { 'in-progress': 'either', 'on-hold': 'either', completed: 'either', cancelled: 'requester' },
+  'in-progress': { 'on-hold': 'either', completed: 'either', cancelled: 'requester' },
+  'on-hold': { 'in-progress': 'either', cancelled: 'requester' },
+}
+
+export function transitionAllowed(from: string, to: string, party: 'requester' | 'owner'): 'ok' | 'invalid' | 'not-yours' {
+  if (from === to) return (TERMINAL_STATUSES as readonly string[]).includes(from) ? 'invalid' : 'ok'
+  const who = TRANSITIONS[from]?.[to]
+  if (!who) return 'invalid'
+  return who === 'either' || who === party ? 'ok' : 'not-yours'
+}
+
+// The allow-list: a Task may hold these elements and nothing else, so it can carry no free text.
+type Shape = 'string' | 'dateTime' | 'code' | { object: Record<string, Shape>; required?: string[] } | { array: Shape }
+const identifier: Shape = { object: { system: 'string', value: 'string' }, required: ['system', 'value'] }
+const orgReference: Shape = { object: { identifier }, required: ['identifier'] }
+const coding: Shape = { object: { system: 'string', code: 'code' }, required: ['system', 'code'] }
+const TASK_SHAPE: Shape = {
+  object: {
+    resourceType: 'string',
+    id: 'string',
+    meta: { object: { versionId: 'string', lastUpdated: 'dateTime' } },
+    status: 'code',
+    intent: 'code',
+    code: { object: { coding: { array: coding } }, required: ['coding'] },
+    for: { object: { reference: 'string', identifier } },
+    requester: orgReference,
+    owner: orgReference,
+    restriction: { object: { recipient: { array: orgReference } } },
+    executionPeriod: { object: { start: 'dateTime', end: 'dateTime' } },
+    authoredOn: 'dateTime',
+    lastModified: 'dateTime',
+    output: {
+      array: {
+        object: {
+          type: { object: { coding: { array: coding } }, required: ['coding'] },
+          valueCode: 'code',
+          valueIdentifier: identifier,
+        },
+        required: ['type'],
+      },
+    },
+  },
+}
+
+function checkShape(value: unknown, shape: Shape, path: string, out: OperationOutcomeIssue[]): void {
+  if (shape === 'string' || shape === 'code' || shape === 'dateTime') {
+    if (typeof value !== 'string') out.push(issue('structure', `${path} must be a string`, [path]))
+    return
+  }
+  if ('array' in shape) {
+    if (!Array.isArray(value)) return void out.push(issue('structure', `${path} must be an array`, [path]))
+    value.forEach((item, i) => checkShape(item, shape.array, `${path}[${i}]`, out))
+    return
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return void out.push(issue('structure', `${path} must be an object`, [path]))
+  }
+  for (const [key, child] of Object.entries(value)) {
+    const childShape = shape.object[key]
+    if (!childShape) {
+      out.push(
+        issue('business-rule', `${path}.${key} is not allowed: a Task carries no medical data or free text (codes, identifiers and dates only)`, [
+          `${path}.${key}`,
+        ]),
+      )
+      continue
+    }
+    checkShape(child, childShape, `${path}.${key}`, out)
+  }
+  for (const key of shape.required ?? []) {
+    if (!(key in value)) out.push(issue('required', `${path}.${key} is required`, [`${path}.${key}`]))
+  }
+}
+
+export interface ParsedTask {
+  code: TaskCode
+  status: string
+  intent: string
+  patient: { identifier?: { system: string; value: string }; id?: string }
+  requesterOrg: string
+  ownerOrg: string
+  recipientOrgs: string[]
+  plannedStart?: string
+  plannedEnd?: string
+  handoverMethod?: HandoverMethod
+  phoneHandoverBigs: string[]
+}
+
+/** Checks a Task against the allow-list and the rules of Overdracht's tasks; returns issues or the parsed task. */
+export function parseTask(task: Task): { issues: OperationOutcomeIssue[] } | ParsedTask {
+  const issues: OperationOutcomeIssue[] = []
+  checkShape(task, TASK_SHAPE, 'Task', issues)
+  if (issues.length) return { issues }
+  const problem = (code: OperationOutcomeIssue['code'], text: string, path: string) => issues.push(issue(code, text, [path]))
+
+  const taskCode = task.code?.coding?.find((c) => c.system === SYSTEM.taskCode)?.code
+  if (!taskCode || !(TASK_CODES as readonly string[]).includes(taskCode)) {
+    problem('code-invalid', `Task.code must be ${SYSTEM.taskCode} with code ${TASK_CODES.join(', ')}`, 'Task.code')
+  }
+  const orgOf = (ref: { identifier?: { system?: string; value?: string } } | undefined, path: string) => {
+    if (ref?.identifier?.system !== SYSTEM.ura || !ref.identifier.value?.trim()) {
+      problem('value', `${path} must name an organisation by URA (${SYSTEM.ura})`, `${path}.identifier`)
+      return ''
+    }
+    return ref.identifier.value.trim()
+  }
+  const requesterOrg = orgOf(task.requester as never, 'Task.requester')
+  const ownerOrg = orgOf(task.owner as never, 'Task.owner')
+  const recipientOrgs = (task.restriction?.recipient ?? []).map((r, i) => orgOf(r as never, `Task.restriction.recipient[${i}]`))
+
+  const patient: ParsedTask['patient'] = {}
+  const forRef = task.for
+  if (forRef?.identifier) {
+    if (forRef.identifier.system !== SYSTEM.vNummer || !forRef.identifier.value?.trim()) {
+      problem('value', `Task.for must identify the patient by V-nummer (${SYSTEM.vNummer})`, 'Task.for.identifier')
+    } else patient.identifier = { system: SYSTEM.vNummer, value: forRef.identifier.value.trim() }
+  } else if (forRef?.reference) {
+    const m = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(forRef.reference)
+    if (!m) problem('value', 'Task.for.reference must be Patient/<id>', 'Task.for.reference')
+    else patient.id = m[1]!
+  } else problem('required', 'Task.for (the patient, by V-nummer) is required', 'Task.for')
+
+  const start = task.executionPeriod?.start
+  const end = task.executionPeriod?.end
+  for (const [v, path] of [
+    [start, 'Task.executionPeriod.start'],
+    [end, 'Task.executionPeriod.end'],
+  ] as const) {
+    if (v !== undefined && Number.isNaN(Date.parse(v))) problem('value', `${path} must be a date-time`, path)
+  }
+  if (taskCode === 'departure' && !start) {
+    problem('required', 'A departure must have its planned date in Task.executionPeriod.start', 'Task.executionPeriod.start')
+  }
+  if (!['order', 'plan', 'proposal'].includes(task.intent ?? '')) problem('value', 'Task.intent must be order, plan or proposal', 'Task.intent')
+
+  let handoverMethod: HandoverMethod | undefined
+  const phoneHandoverBigs: string[] = []
+  ;(task.output ?? []).forEach((o, i) => {
+    const type = o.type?.coding?.find((c) => c.system === TASK_OUTPUT_SYSTEM)?.code
+    const path = `Task.output[${i}]`
+    if (type === 'handover-method') {
+      if (!o.valueCode || !(HANDOVER_METHODS as readonly string[]).includes(o.valueCode)) {
+        problem('code-invalid', `handover-method must be one of ${HANDOVER_METHODS.join(', ')}`, `${path}.valueCode`)
+      } else handoverMethod = o.valueCode as HandoverMethod
+    } else if (type === 'phone-handover-caregiver') {
+      const id = o.valueIdentifier
+      if (id?.system !== SYSTEM.big || !/^\d{11}$/.test(id.value ?? '')) {
+        problem('value', `phone-handover-caregiver must be a BIG number (${SYSTEM.big}, 11 digits)`, `${path}.valueIdentifier`)
+      } else phoneHandoverBigs.push(id.value!)
+    } else problem('code-invalid', `Task.output.type must be ${TASK_OUTPUT_SYSTEM} handover-method or phone-handover-caregiver`, `${path}.type`)
+  })
+  if (task.status === 'completed') {
+    if (!handoverMethod) {
+      problem('required', 'A completed task records how the handover went (output handover-method)', 'Task.output')
+    } else if (handoverMethod === 'phone-handover' && new Set(phoneHandoverBigs).size !== 2) {
+      problem('required', "A phone handover records both caregivers' BIG numbers (two phone-handover-caregiver outputs)", 'Task.output')
+    }
+  } else if (handoverMethod || phoneHandoverBigs.length) {
+    problem('business-rule', 'How the handover went is recorded when the task is completed', 'Task.output')
+  }
+  if (issues.length) return { issues }
+  return {
+    code: taskCode as TaskCode,
+    status: task.status,
+    intent: task.intent,
+    patient,
+    requesterOrg,
+    ownerOrg,
+    recipientOrgs: [...new Set(recipientOrgs)],
+    ...(start ? { plannedStart: start } : {}),
+    ...(end ? { plannedEnd: end } : {}),
+    ...(handoverMethod ? { handoverMethod } : {}),
+    phoneHandoverBigs,
+  }
+}

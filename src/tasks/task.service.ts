@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto'
+import type { Bundle, Task } from '@medplum/fhirtypes'
+import { auditDecision, type AuditContext } from '../audit/audit.service.js'
+import { caregiverFact, decideOrDeny } from '../consent/access.js'
+import type { Deps } from '../deps.js'
+import type { TaskRow } from '../db/schema.js'
+import { badRequest, forbidden, issue, notFound, OutcomeError, unprocessable } from '../fhir/outcome.js'
+import { SYSTEM } from '../fhir/systems.js'
+import { findCurrentBundleVersion } from '../handover/bundle.repository.js'
+import { addPatientIdentifiers, findPatient, findPatientIdsByIdentifiers, insertPatient } from '../handover/patient.repository.js'
+import { OPEN_STATUSES, parseTask, transitionAllowed, type ParsedTask } from './task-resource.js'
+import { findTask, firstDossierOpen, insertTask, lockTask, searchTasks, updateTask } from './task.repository.js'
+
+export const DOSSIER_OPENED_URL = 'https://overdracht.nl/fhir/StructureDefinition/dossier-opened'
+export const AT_RISK_WINDOW_MS = 24 * 3600_000
+
+const precondition = (text: string) => new OutcomeError(412, [issue('conflict', text)])
+
+function canonicalTask(parsed: ParsedTask, id: string, version: number, patientId: string, vNummer: string | undefined, now: Date, authoredOn: string): Task {
+  return {
+    resourceType: 'Task',
+    id,
+    meta: { versionId: String(version), lastUpdated: now.toISOString() },
+    status: parsed.status as Task['status'],
+    intent: parsed.intent as Task['intent'],
+    code: { coding: [{ system: SYSTEM.taskCode, code: parsed.code }] },
+    for: { reference: `Patient/${patientId}`, ...(vNummer ? { identifier: { system: SYSTEM.vNummer, value: vNummer } } : {}) },
+    requester: { identifier: { system: SYSTEM.ura, value: parsed.requesterOrg } },
+    owner: { identifier: { system: SYSTEM.ura, value: parsed.ownerOrg } },
+    ...(parsed.recipientOrgs.length
+      ? { restriction: { recipient: parsed.recipientOrgs.map((value) => ({ identifier: { system: SYSTEM.ura, value } })) } }
+      : {}),
+    ...(parsed.plannedStart || parsed.plannedEnd
+      ? { executionPeriod: { ...(parsed.plannedStart ? { start: parsed.plannedStart } : {}), ...(parsed.plannedEnd ? { end: parsed.plannedEnd } : {}) } }
+      : {}),
+    authoredOn,
+    lastModified: now.toISOString(),
+    ...(parsed.handoverMethod
+      ? {
+          output: [
+            { type: { coding: [{ system: 'https://overdracht.nl/fhir/CodeSystem/task-output', code: 'handover-method' }] }, valueCode: parsed.handoverMethod },
+            ...parsed.phoneHandoverBigs.map((value) => ({
+              type: { coding: [{ system: 'https://overdracht.nl/fhir/CodeSystem/task-output', code: 'phone-handover-caregiver' }] },
+              valueIdentifier: { system: SYSTEM.big, value },
+            })),
+          ],
+        }
+      : {}),
+  }
+}
+
+function partyOf(row: Pick<TaskRow, 'requester_org' | 'owner_org' | 'recipient_orgs'>, org: string) {
+  if (row.requester_org === org) return 'requester' as const
+  if (row.owner_org === org) return 'owner' as const
+  if (row.recipient_orgs.includes(org)) return 'recipient' as const
+  return undefined
+}
+
+/** Announces a transfer, departure or case. The patient is matched by V-nummer, and created when new. */
+export async function createTask(deps: Deps, ctx: AuditContext, task: Task) {
+  const { db, clock } = deps
+  const parsed = parseTask(task)
+  if ('issues' in parsed) throw unprocessable(parsed.issues)
+  if (parsed.status !== 'requested') throw unprocessable([issue('business-rule', 'A new task starts with status "requested"', ['Task.status'])])
+  if (parsed.requesterOrg !== ctx.principal.org) {
+    throw unprocessable([issue('business-rule', 'Task.requester must be your own organisation', ['Task.requester'])])
+  }
+  const big = await caregiverFact(deps, ctx, 'task.create')
+  const decision = await decideOrDeny(db, clock, ctx, { principal: ctx.principal, action: 'task.create' }, { ...(big ? { big } : {}), taskCode: parsed.code }, {
+    resourceType: 'Task',
+  })
+  const id = randomUUID()
+  return db.transaction().execute(async (trx) => {
+    const now = clock.now()
+    let patientId: string | undefined
+    if (parsed.patient.identifier) {
+      patientId = (await findPatientIdsByIdentifiers(trx, [parsed.patient.identifier]))[0]
+      if (!patientId) {
+        patientId = await insertPatient(trx, now)
+        await addPatientIdentifiers(trx, patientId, [parsed.patient.identifier])
+        patientId = (await findPatientIdsByIdentifiers(trx, [parsed.patient.identifier]))[0]!
+      }
+    } else {
+      patientId = (await findPatient(trx, parsed.patient.id!))?.id
+      if (!patientId) throw unprocessable([issue('not-found', 'Task.for names no known patient', ['Task.for.reference'])])
+    }
+    const resource = canonicalTask(parsed, id, 1, patientId, parsed.patient.identifier?.value, now, now.toISOString())
+    await insertTask(trx, {
+      id,
+      version: 1,
+      code: parsed.code,
+      status: parsed.status,
+      patient_id: patientId,
+      requester_org: parsed.requesterOrg,
+      owner_org: parsed.ownerOrg,
+      recipient_orgs: parsed.recipientOrgs,
+      planned_start: parsed.plannedStart ? new Date(parsed.plannedStart) : null,
+      handover_method: null,
+      created_at: now,
+      created_by: ctx.principal.sub,
+      updated_at: now,
+      completed_at: null,
+      resource: JSON.stringify(resource),
+    })
+    await auditDecision(trx, clock, ctx, {
+      action: 'task.create',
+      decision,
+      patientId,
+      resourceType: 'Task',
+      resourceId: id,
+      detail: { code: parsed.code, owner: parsed.ownerOrg },
+    })
+    return resource
+  })
+}
+
+/** Updates a task: status transitions by the party allowed to make them, completion with how the handover went. */
+export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task: Task, ifMatch: string | undefined) {
+  const { db, clock } = deps
+  if (task.id !== undefined && task.id !== id) throw badRequest('Task.id must match the id in the URL', ['Task.id'])
+  const parsed = parseTask(task)
+  if ('issues' in parsed) throw unprocessable(parsed.issues)
+  const big = await caregiverFact(deps, ctx, 'task.update')
+  const current = await findTask(db, id)
+  const party = current ? partyOf(current, ctx.principal.org) : undefined
+  const decision = await decideOrDeny(
+    db,
+    clock,
+    ctx,
+    { principal: ctx.principal, action: 'task.update' },
+    { ...(big ? { big } : {}), ...(party ? { taskParty: party } : {}) },
+    { patientId: current?.patient_id, resourceType: 'Task', resourceId: id },
+  )
+  return db.transaction().execute(async (trx) => {
+    const row = (await lockTask(trx, id))!
+    if (ifMatch !== undefined && ifMatch !== `W/"${row.version}"`) throw precondition('The task has changed since you read it (If-Match does not match)')
+    const stored = row.resource as unknown as Task
+    const fixed: [boolean, string][] = [
+      [parsed.code !== row.code, 'Task.code'],
+      [parsed.requesterOrg !== row.requester_org, 'Task.requester'],
+      [parsed.ownerOrg !== row.owner_org, 'Task.owner'],
+      [
+        (parsed.patient.id !== undefined && parsed.patient.id !== row.patient_id) ||
+          (parsed.patient.identifier !== undefined && parsed.patient.identifier.value !== stored.for?.identifier?.value),
+        'Task.for',
+      ],
+    ]
+    const changed = fixed.find(([differs]) => differs)
+    if (changed) throw unprocessable([issue('business-rule', `${changed[1]} cannot change; cancel this task and announce a new one`, [changed[1]])])
+    const verdict = transitionAllowed(row.status, parsed.status, party as 'requester' | 'owner')
+    if (verdict === 'invalid') {
+      throw new OutcomeError(409, [issue('business-rule', `A task cannot move from "${row.status}" to "${parsed.status}"`, ['Task.status'])])
+    }
+    if (verdict === 'not-yours') {
+      throw forbidden(`Only the ${parsed.status === 'cancelled' ? 'requester' : 'owner'} may set status "${parsed.status}"`)
+    }
+    if (parsed.status === 'completed' && parsed.handoverMethod === 'dossier-released' && !(await findCurrentBundleVersion(trx, row.patient_id))) {
+      throw unprocessable([issue('business-rule', 'There is no dossier for this patient to release; record handed-to-patient or phone-handover', ['Task.output'])])
+    }
+    const now = clock.now()
+    const version = row.version + 1
+    const resource = canonicalTask(parsed, id, version, row.patient_id, stored.for?.identifier?.value, now, stored.authoredOn ?? row.created_at.toISOString())
+    await updateTask(trx, id, {
+      version,
+      status: parsed.status,
+      recipient_orgs: parsed.recipientOrgs,
+      planned_start: parsed.plannedStart ? new Date(parsed.plannedStart) : null,
+      handover_method: parsed.handoverMethod ?? null,
+      updated_at: now,
+      completed_at: parsed.status === 'completed' ? now : null,
+      resource: JSON.stringify(resource),
+    })
+    await auditDecision(trx, clock, ctx, {
+      action: 'task.update',
+      decision,
+      patientId: row.patient_id,
+      resourceType: 'Task',
+      resourceId: id,
+      detail: { from: row.status, to: parsed.status, ...(parsed.handoverMethod ? { handoverMethod: parsed.handoverMethod } : {}) },
+    })
+    return { version, resource }
+  })
+}
+
+export const AT_RISK_URL = 'https://overdracht.nl/fhir/StructureDefinition/handover-at-risk'
+
+/**
+ * The task as its requester or owner sees it, with the read receipt (when the receiving
+ * organisations first opened the dossier) and, where asked, whether the handover is at risk.
+ */
+async function withReceipt(deps: Deps, row: TaskRow): Promise<{ task: Task; opened: Date | undefined }> {
+  const task = row.resource as unknown as Task
+  const opened = await firstDossierOpen(deps.db, row.patient_id, [row.owner_org, ...row.recipient_orgs], row.created_at)
+  return { task: opened ? { ...task, extension: [{ url: DOSSIER_OPENED_URL, valueDateTime: opened.toISOString() }] } : task, opened }
+}
+
+export async function readTask(deps: Deps, ctx: AuditContext, id: string) {
+  const { db, clock } = deps
+  const big = await caregiverFact(deps, ctx, 'task.read')
+  const row = await findTask(db, id)
+  const party = row ? partyOf(row, ctx.principal.org) : undefined
+  const decision = await decideOrDeny(
+    db,
+    clock,
+    ctx,
+    { principal: ctx.principal, action: 'task.read' },
+    { ...(big ? { big } : {}), ...(party ? { taskParty: party } : {}) },
+    { patientId: row?.patient_id, resourceType: 'Task', resourceId: id },
+  )
+  if (!row) throw notFound()
+  await auditDecision(db, clock, ctx, { action: 'task.read', decision, patientId: row.patient_id, resourceType: 'Task', resourceId: id })
+  return { version: row.version, resource: party === 'recipient' ? (row.resource as unknown as Task) : (await withReceipt(deps, row)).task }
+}
+
+export interface InboxQuery {
+  owner?: string
+  requester?: string
+  status?: string
+  code?: string
+  atRisk?: boolean
+}
+
+/**
+ * The inbox (`owner=` your organisation) and the outbox (`requester=`); `at-risk=true` lists open
+ * transfers and departures due within 24 hours whose dossier the receivers have not opened.
+ */
+export async function searchTaskList(deps: Deps, ctx: AuditContext, q: InboxQuery): Promise<Bundle> {
+  const { db, clock } = deps
+  const org = q.owner ?? q.requester
+  if (!org || (q.owner && q.requester)) throw badRequest('Search by exactly one of owner= or requester= (your organisation)', ['owner'])
+  const value = org.includes('|') ? org.slice(org.indexOf('|') + 1) : org
+  const statuses = q.status ? q.status.split(',').map((s) => s.trim()).filter(Boolean) : undefined
+  const big = await caregiverFact(deps, ctx, 'task.search')
+  const decision = await decideOrDeny(db, clock, ctx, { principal: ctx.principal, action: 'task.search' }, { ...(big ? { big } : {}) }, { resourceType: 'Task' })
+  if (value !== ctx.principal.org) throw forbidden('You can list the tasks of your own organisation only')
+  const rows = await searchTasks(db, { org: value, role: q.owner ? 'owner' : 'requester', ...(statuses ? { statuses } : {}), ...(q.code ? { code: q.code } : {}) })
+  const now = clock.now().getTime()
+  const entries: Task[] = []
+  for (const row of rows) {
+    if (partyOf(row, value) === 'recipient') {
+      // An extra recipient sees the task, not the receipts of the parties.
+      if (!q.atRisk) entries.push(row.resource as unknown as Task)
+      continue
+    }
+    const { task, opened } = await withReceipt(deps, row)
+    const dueSoon =
+      (OPEN_STATUSES as readonly string[]).includes(row.status) &&
+      row.code !== 'case' &&
+      row.planned_start !== null &&
+      row.planned_start.getTime() - now <= AT_RISK_WINDOW_MS
+    const atRisk = dueSoon && opened === undefined
+    if (q.atRisk && !atRisk) continue
+    entries.push({ ...task, extension: [...(task.extension ?? []), { url: AT_RISK_URL, valueBoolean: atRisk }] })
+  }
+  await auditDecision(db, clock, ctx, { action: 'task.search', decision, resourceType: 'Task', detail: { listed: entries.length } })
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: entries.length,
+    entry: entries.map((resource) => ({ fullUrl: `Task/${resource.id}`, resource, search: { mode: 'match' } })),
+  }
+}

@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto'
+import { Writable } from 'node:stream'
+import pino from 'pino'
+import { createApp } from '../../src/app.js'
+import type { BigRegister } from '../../src/big/big-register.js'
+import { createBigVerifier } from '../../src/big/cached-register.js'
+import { createRecordsBigRegister } from '../../src/big/file-register.js'
+import type { BigRegisterRecord } from '../../src/big/big-record.js'
+import { FixedClock } from '../../src/clock.js'
+import { createConsentKeyRing } from '../../src/consent/consent-keys.js'
+import type { Db } from '../../src/db/database.js'
+import { DEFAULT_SETTINGS, type Deps, type Settings } from '../../src/deps.js'
+import { parseMasterKey } from '../../src/handover/envelope.js'
+import { createTestIdentityProvider, type TestIdentityProvider } from './identity.js'
+import { BIG_RECORDS, CALLERS, type CallerName } from './people.js'
+import { createTestDatabase } from './test-db.js'
+
+export interface TestAppOptions {
+  register?: BigRegister
+  records?: BigRegisterRecord[]
+  settings?: Partial<Settings>
+  start?: string
+}
+
+export interface RequestOptions {
+  as?: CallerName
+  token?: string
+  body?: unknown
+  /** Sent as is, instead of JSON.stringify(body). */
+  rawBody?: string | Uint8Array
+  headers?: Record<string, string>
+}
+
+export type TestApp = Awaited<ReturnType<typeof createTestApp>>
+
+/** The real app over a real, migrated database, with a test identity provider and a movable clock. */
+export async function createTestApp(options: TestAppOptions = {}) {
+  const clock = new FixedClock(options.start ?? '2026-11-24T09:00:00Z')
+  const database = await createTestDatabase()
+  const db: Db = database.db
+  const idp: TestIdentityProvider = await createTestIdentityProvider(clock)
+  const logLines: string[] = []
+  const logger = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk, _enc, done) {
+        logLines.push(String(chunk))
+        done()
+      },
+    }),
+  )
+  const masterKey = parseMasterKey(randomBytes(32).toString('base64'))
+  const register = options.register ?? createRecordsBigRegister(options.records ?? BIG_RECORDS)
+  const deps: Deps = {
+    db,
+    clock,
+    logger,
+    callerKeys: idp.callerKeys,
+    masterKey,
+    bigVerifier: createBigVerifier({ register, clock }),
+    consentKeys: createConsentKeyRing(db, masterKey, clock),
+    settings: { ...DEFAULT_SETTINGS, ...options.settings },
+  }
+  const app = createApp(deps)
+
+  async function tokenFor(name: CallerName, overrides: Record<string, unknown> = {}) {
+    return idp.token({ ...CALLERS[name], ...overrides })
+  }
+
+  async function request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...opts.headers }
+    const token = opts.token ?? (opts.as ? await tokenFor(opts.as) : undefined)
+    if (token !== undefined && headers.authorization === undefined) headers.authorization = `Bearer ${token}`
+    let body: BodyInit | undefined
+    if (opts.rawBody !== undefined) body = opts.rawBody as BodyInit
+    else if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body)
+      headers['content-type'] ??= 'application/fhir+json'
+    }
+    return app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) })
+  }
+
+  return {
+    app,
+    deps,
+    db,
+    clock,
+    idp,
+    logLines,
+    tokenFor,
+    request,
+    get: (path: string, opts?: RequestOptions) => request('GET', path, opts),
+    post: (path: string, opts?: RequestOptions) => request('POST', path, opts),
+    put: (path: string, opts?: RequestOptions) => request('PUT', path, opts),
+    close: () => database.drop(),
+  }
+}
+
+export { CALLERS }
