@@ -130,3 +130,39 @@ export function consentResource(spec: ConsentSpec): Consent {
       : {}),
   }
 }
+
+export interface TaskSpec {
+  vNummer: string
+  code?: 'transfer' | 'departure' | 'case'
+  status?: string
+  requester: string
+  owner: string
+  recipients?: string[]
+  start?: string
+  output?: { method: string; bigs?: string[] }
+}
+
+export function taskResource(spec: TaskSpec): Record<string, unknown> {
+  return {
+    resourceType: 'Task',
+    status: spec.status ?? 'requested',
+    intent: 'order',
+    code: { coding: [{ system: SYSTEM.taskCode, code: spec.code ?? 'departure' }] },
+    for: { identifier: { system: SYSTEM.vNummer, value: spec.vNummer } },
+    requester: { identifier: { system: SYSTEM.ura, value: spec.requester } },
+    owner: { identifier: { system: SYSTEM.ura, value: spec.owner } },
+    ...(spec.recipients ? { restriction: { recipient: spec.recipients.map((value) => ({ identifier: { system: SYSTEM.ura, value } })) } } : {}),
+    ...(spec.start ? { executionPeriod: { start: spec.start } } : {}),
+    ...(spec.output
+      ? {
+          output: [
+            { type: { coding: [{ system: 'https://overdracht.nl/fhir/CodeSystem/task-output', code: 'handover-method' }] }, valueCode: spec.output.method },
+            ...(spec.output.bigs ?? []).map((value) => ({
+              type: { coding: [{ system: 'https://overdracht.nl/fhir/CodeSystem/task-output', code: 'phone-handover-caregiver' }] },
+              valueIdentifier: { system: SYSTEM.big, value },
+            })),
+          ],
+        }
+      : {}),
+  }
+}
