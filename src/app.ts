@@ -9,6 +9,9 @@ import { capabilityStatement } from './fhir/capability-statement.js'
 import { badRequest, payloadTooLarge, serviceUnavailable } from './fhir/outcome.js'
 import { handoverRoutes } from './handover/handover.routes.js'
 import { taskRoutes } from './tasks/task.routes.js'
+import { perspectiveRoutes } from './perspective/perspective.routes.js'
+import { codeSystemResource, legalGroundCodeSystemResource, valueCodeSystemResource } from './perspective/vocabulary.js'
+import { notFound } from './fhir/outcome.js'
 import type { AppEnv } from './http/app-env.js'
 import { authenticate } from './http/caller-auth.js'
 import { outcomeErrorHandler, outcomeNotFound } from './http/error-handler.js'
@@ -41,6 +44,15 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   })
   app.get('/openapi.json', (c) => c.json(openApiDocument(VERSION)))
   app.get('/fhir/metadata', (c) => fhirJson(c, capabilityStatement(VERSION, deps.clock.now())))
+  // The closed vocabularies are public: they describe codes, not people.
+  const codeSystems = Object.fromEntries(
+    [codeSystemResource(), valueCodeSystemResource(), legalGroundCodeSystemResource()].map((cs) => [cs.id!, cs]),
+  )
+  app.get('/fhir/CodeSystem/:id', (c) => {
+    const cs = codeSystems[c.req.param('id')]
+    if (!cs) throw notFound()
+    return fhirJson(c, cs)
+  })
 
   const limit = bodyLimit({
     maxSize: deps.settings.maxBodyBytes,
@@ -55,6 +67,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   fhir.route('/', handoverRoutes(deps))
   fhir.route('/', consentRoutes(deps))
   fhir.route('/', taskRoutes(deps))
+  fhir.route('/', perspectiveRoutes(deps))
   app.route('/fhir', fhir)
 
   const admin = new Hono<AppEnv>()

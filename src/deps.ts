@@ -4,6 +4,7 @@ import type { Clock } from './clock.js'
 import type { ConsentKeyRing } from './consent/consent-keys.js'
 import type { Db } from './db/database.js'
 import type { MasterKey } from './handover/envelope.js'
+import { DEFAULT_CONTACT_LINES, type ContactLines } from './perspective/contact-lines.js'
 import type { CallerKeys } from './http/caller-auth.js'
 
 /** Behaviour settings the app needs; read from the environment by server.ts only. */
@@ -19,6 +20,12 @@ export interface Settings {
   consentTokenAudience: string
   /** Development mode: the service made its own caller keys. */
   developmentMode: boolean
+  /** A perspective reviewed longer ago than this is stale, departure or not. */
+  perspectiveMaxAgeMs: number
+  /** A perspective is stale when its last review lies more than this before the planned departure. */
+  perspectiveReviewBeforeDepartureMs: number
+  /** Contact lines of the issuing medical services, by URA or organisation type. */
+  contactLines: ContactLines
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -28,6 +35,9 @@ export const DEFAULT_SETTINGS: Settings = {
   consentTokenIssuer: 'urn:overdracht',
   consentTokenAudience: 'urn:overdracht:dossier',
   developmentMode: false,
+  perspectiveMaxAgeMs: 30 * 24 * 60 * 60 * 1000,
+  perspectiveReviewBeforeDepartureMs: 7 * 24 * 60 * 60 * 1000,
+  contactLines: DEFAULT_CONTACT_LINES,
 }
 
 /** Everything the app depends on, passed in explicitly: no module singletons. */

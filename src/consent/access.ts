@@ -16,7 +16,7 @@ export async function caregiverFact(deps: Deps, ctx: AuditContext, action: Actio
   if (principal.role !== 'caregiver' || principal.big === undefined) return undefined
   try {
     const verification = await deps.bigVerifier.verify(principal.big)
-    return { verified: verification.verified }
+    return { verified: verification.verified, ...(verification.profession ? { profession: verification.profession } : {}) }
   } catch (err) {
     if (!(err instanceof BigRegisterUnavailableError)) throw err
     const decision: Decision = { effect: 'deny', reason: 'deny-big-unavailable', legalBasis: undefined, obligations: [] }

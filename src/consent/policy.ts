@@ -110,6 +110,8 @@ export type TokenFact =
 
 export interface BigFact {
   verified: boolean
+  /** The registered profession (e.g. arts), for provenance; not used to decide. */
+  profession?: string
 }
 
 export interface Facts {

@@ -20,6 +20,7 @@ import { hasOpenEmergencyWindow, openEmergencyWindow } from '../consent/emergenc
 import { verifyConsentToken } from '../consent/consent-token.js'
 import type { BundleVersionRow } from '../db/schema.js'
 import type { TokenFact } from '../consent/policy.js'
+import { storePerspective } from '../perspective/perspective.service.js'
 
 export interface StoredBundle {
   id: string
@@ -74,6 +75,7 @@ export async function uploadBundle(deps: Deps, ctx: AuditContext, bundle: Bundle
       uploaded_by_org_type: ctx.principal.orgType,
       uploaded_by_user: ctx.principal.sub,
     })
+    await storePerspective(trx, stored, { bundleId: id, patientId: patientId!, version }, ctx.principal, big?.profession, now)
     await auditDecision(trx, clock, ctx, {
       action: 'dossier.upload',
       decision,

@@ -1,0 +1,152 @@
+import type { Bundle, Parameters, ParametersParameter } from '@medplum/fhirtypes'
+import { auditDecision, type AuditContext } from '../audit/audit.service.js'
+import { caregiverFact, decideOrDeny } from '../consent/access.js'
+import { consentFactsOfPatient } from '../consent/consent.repository.js'
+import type { LegalBasis } from '../consent/policy.js'
+import type { Deps } from '../deps.js'
+import type { Executor } from '../audit/audit.repository.js'
+import { badRequest, notFound } from '../fhir/outcome.js'
+import { PATIENT_MATCH_SYSTEMS, SYSTEM } from '../fhir/systems.js'
+import { findPatient, findPatientIdsByIdentifiers } from '../handover/patient.repository.js'
+import type { Principal } from '../http/principal.js'
+import { hasOpenTaskNaming, nextPlannedDeparture } from '../tasks/task.repository.js'
+import { contactLineFor } from './contact-lines.js'
+import { derivePerspective, type DerivedFlag, type DerivedPerspective } from './derive.js'
+import { findCurrentPerspective, insertPerspective } from './perspective.repository.js'
+import { audienceForRole, visibleFlags } from './view.js'
+import { PERSPECTIVE_VALUE_SYSTEM, VOCABULARY, findValue, isValuedActionCode } from './vocabulary.js'
+
+/**
+ * Derives the perspective of a just-stored bundle and keeps it as its own record, inside the
+ * upload's transaction: reading the perspective later never needs the dossier.
+ */
+export async function storePerspective(
+  trx: Executor,
+  bundle: Bundle,
+  ids: { bundleId: string; patientId: string; version: number },
+  uploader: Pick<Principal, 'org' | 'orgType' | 'role'>,
+  profession: string | undefined,
+  now: Date,
+): Promise<void> {
+  const derived = derivePerspective(bundle, now)
+  await insertPerspective(trx, {
+    bundle_id: ids.bundleId,
+    patient_id: ids.patientId,
+    version: ids.version,
+    flags: JSON.stringify(derived.flags),
+    fit_assessed_at: derived.fitToTravelAssessedAt && !Number.isNaN(Date.parse(derived.fitToTravelAssessedAt)) ? new Date(derived.fitToTravelAssessedAt) : null,
+    issuer_org: uploader.org,
+    issuer_org_type: uploader.orgType,
+    reviewer_role: profession ?? uploader.role,
+    reviewed_at: now,
+    erased_at: null,
+  })
+}
+
+export type PatientSelector = { patientId: string } | { identifier: string | undefined }
+
+async function resolve(deps: Deps, selector: PatientSelector): Promise<string | undefined> {
+  if ('patientId' in selector) return (await findPatient(deps.db, selector.patientId))?.id
+  const identifier = selector.identifier
+  const bar = identifier?.indexOf('|') ?? -1
+  const system = identifier && bar > 0 ? identifier.slice(0, bar) : ''
+  const value = identifier && bar > 0 ? identifier.slice(bar + 1).trim() : ''
+  if (!PATIENT_MATCH_SYSTEMS.includes(system) || !value) {
+    throw badRequest(`identifier must be system|value with system ${PATIENT_MATCH_SYSTEMS.join(' or ')}`, ['identifier'])
+  }
+  const [id] = await findPatientIdsByIdentifiers(deps.db, [{ system, value }])
+  return id ? (await findPatient(deps.db, id))?.id : undefined
+}
+
+/** P4 and P8: the handelingsperspectief, built from an allow-list of vocabulary codes and configuration only. */
+export async function readPerspective(deps: Deps, ctx: AuditContext, selector: PatientSelector): Promise<Parameters> {
+  const { db, clock } = deps
+  const { principal } = ctx
+  const big = await caregiverFact(deps, ctx, 'perspective.read')
+  const patientId = await resolve(deps, selector)
+  const nonCaregiver = principal.role !== 'caregiver'
+  const openTaskForCaller = patientId && nonCaregiver ? await hasOpenTaskNaming(db, patientId, principal.org) : false
+  const consents = patientId && nonCaregiver && openTaskForCaller ? await consentFactsOfPatient(db, patientId) : []
+  const stored = patientId ? await findCurrentPerspective(db, patientId) : undefined
+  const storedFlags = (stored?.flags as DerivedFlag[] | undefined) ?? []
+  const recordedLegalGround: LegalBasis = storedFlags.some((f) => f.legalGround === 'conflict-of-duties') ? 'CONFLICT_OF_DUTIES' : 'LEGAL_OBLIGATION'
+  const decision = await decideOrDeny(
+    db,
+    clock,
+    ctx,
+    { principal, action: 'perspective.read', purpose: 'action-perspective' },
+    { ...(big ? { big } : {}), patientExists: patientId !== undefined, consents, openTaskForCaller, recordedLegalGround },
+    { patientId, purpose: 'action-perspective', resourceType: 'Patient' },
+  )
+  const audience = audienceForRole(principal.role)
+  if (!audience || !patientId) throw notFound()
+  const safetyOnly = decision.obligations.includes('safety-critical-only')
+  const perspective: DerivedPerspective = { flags: storedFlags }
+  const flags = stored ? visibleFlags(perspective, audience, !safetyOnly) : []
+
+  const now = clock.now()
+  const departure = await nextPlannedDeparture(db, patientId)
+  const staleReasons: string[] = []
+  if (!stored) staleReasons.push('no-review')
+  else {
+    if (departure && departure.getTime() - stored.reviewed_at.getTime() > deps.settings.perspectiveReviewBeforeDepartureMs) {
+      staleReasons.push('review-before-departure')
+    }
+    if (now.getTime() - stored.reviewed_at.getTime() > deps.settings.perspectiveMaxAgeMs) staleReasons.push('max-age')
+  }
+  const contact = stored ? contactLineFor(deps.settings.contactLines, stored.issuer_org, stored.issuer_org_type) : undefined
+
+  const parameter: ParametersParameter[] = [
+    { name: 'patient', valueReference: { reference: `Patient/${patientId}` } },
+    { name: 'disclosure', valueCode: audience === 'caregiver' ? 'caregiver' : safetyOnly ? 'safety-critical-only' : 'consent' },
+    ...flags.map(flagParameter),
+    ...(stored
+      ? [
+          { name: 'issuer', valueReference: { identifier: { system: SYSTEM.ura, value: stored.issuer_org } } },
+          { name: 'issuerType', valueCoding: { system: SYSTEM.organizationType, code: stored.issuer_org_type } },
+          { name: 'reviewerRole', valueCode: stored.reviewer_role },
+          { name: 'reviewedAt', valueInstant: stored.reviewed_at.toISOString() },
+        ]
+      : []),
+    ...(departure ? [{ name: 'plannedDeparture', valueDateTime: departure.toISOString() }] : []),
+    { name: 'stale', valueBoolean: staleReasons.length > 0 },
+    ...staleReasons.map((reason) => ({ name: 'staleReason', valueCode: reason })),
+    ...(contact
+      ? [
+          {
+            name: 'contact',
+            part: [
+              { name: 'name', valueString: contact.name },
+              { name: 'phone', valueContactPoint: { system: 'phone' as const, value: contact.phone, use: 'work' as const } },
+              { name: 'hours', valueString: contact.hours },
+            ],
+          },
+        ]
+      : []),
+  ]
+  await auditDecision(db, clock, ctx, {
+    action: 'perspective.read',
+    decision,
+    patientId,
+    purpose: 'action-perspective',
+    resourceType: 'Patient',
+    resourceId: patientId,
+    detail: { codes: flags.map((f) => f.code), ...(stored ? { bundleVersion: stored.version } : {}) },
+  })
+  return { resourceType: 'Parameters', parameter }
+}
+
+function flagParameter(flag: DerivedFlag): ParametersParameter {
+  const definition = VOCABULARY[flag.code]
+  const value = flag.value !== undefined && isValuedActionCode(flag.code) ? findValue(flag.code, flag.value) : undefined
+  return {
+    name: 'flag',
+    part: [
+      { name: 'code', valueCoding: { system: SYSTEM.handelingsperspectief, code: definition.code, display: definition.display } },
+      ...(value ? [{ name: 'value', valueCoding: { system: PERSPECTIVE_VALUE_SYSTEM, code: value.code, display: value.display } }] : []),
+      ...(flag.until ? [{ name: 'until', valueDateTime: flag.until }] : []),
+      { name: 'safetyCritical', valueBoolean: definition.safetyCritical },
+      ...(flag.legalGround ? [{ name: 'legalGround', valueCode: flag.legalGround }] : []),
+    ],
+  }
+}
