@@ -3,6 +3,7 @@ import * as foundation from './2026-11-24T0900_foundation.js'
 import * as auditEvent from './2026-11-24T0910_audit_event.js'
 import * as consent from './2026-11-24T0920_consent.js'
 import * as taskPerspective from './2026-11-24T0930_task_perspective.js'
+import * as jobRun from './2026-11-24T0940_job_run.js'
 
 /** Every migration, in order. A static list, so bundlers and tests see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-24T0910_audit_event': auditEvent,
   '2026-11-24T0920_consent': consent,
   '2026-11-24T0930_task_perspective': taskPerspective,
+  '2026-11-24T0940_job_run': jobRun,
 }

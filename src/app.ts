@@ -9,6 +9,8 @@ import { capabilityStatement } from './fhir/capability-statement.js'
 import { badRequest, payloadTooLarge, serviceUnavailable } from './fhir/outcome.js'
 import { handoverRoutes } from './handover/handover.routes.js'
 import { taskRoutes } from './tasks/task.routes.js'
+import { auditRoutes } from './audit/audit.routes.js'
+import { retentionRoutes } from './retention/retention.routes.js'
 import { perspectiveRoutes } from './perspective/perspective.routes.js'
 import { codeSystemResource, legalGroundCodeSystemResource, valueCodeSystemResource } from './perspective/vocabulary.js'
 import { notFound } from './fhir/outcome.js'
@@ -68,6 +70,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   fhir.route('/', consentRoutes(deps))
   fhir.route('/', taskRoutes(deps))
   fhir.route('/', perspectiveRoutes(deps))
+  fhir.route('/', auditRoutes(deps))
+  fhir.route('/', retentionRoutes(deps))
   app.route('/fhir', fhir)
 
   const admin = new Hono<AppEnv>()

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose'
 import type { Logger } from 'pino'
+import { deriveAuditKey } from './audit/audit-chain.js'
 import { createBigVerifier } from './big/cached-register.js'
 import { createFileBigRegister, writeDevelopmentRegisterFile } from './big/file-register.js'
 import { createSoapBigRegister } from './big/soap-register.js'
@@ -54,6 +55,7 @@ export async function buildDeps(config: Config, logger: Logger, clock: Clock): P
     logger,
     callerKeys,
     masterKey,
+    auditKey: deriveAuditKey(masterKey.key),
     bigVerifier,
     consentKeys: createConsentKeyRing(db, masterKey, clock),
     settings: config.settings,

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { DEFAULT_CONTACT_LINES, parseContactLines } from './perspective/contact-lines.js'
 import { DEFAULT_ALLOWED_PROFESSIONS, parseAllowedProfessions } from './big/big-status.js'
 import { DEFAULT_SETTINGS, type Settings } from './deps.js'
 import type { DatabaseTarget } from './db/database.js'
@@ -62,6 +64,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (auth && !env.OVERDRACHT_MASTER_KEY) {
     throw new ConfigError('OVERDRACHT_MASTER_KEY (32 random bytes, base64) is required outside development mode')
   }
+  let contactLines = DEFAULT_CONTACT_LINES
+  if (env.OVERDRACHT_CONTACT_LINES_FILE) {
+    try {
+      contactLines = { ...DEFAULT_CONTACT_LINES, ...parseContactLines(JSON.parse(readFileSync(resolve(env.OVERDRACHT_CONTACT_LINES_FILE), 'utf8'))) }
+    } catch (err) {
+      throw new ConfigError(`OVERDRACHT_CONTACT_LINES_FILE: ${err instanceof Error ? err.message : 'unreadable'}`)
+    }
+  }
   const port = positiveInt(env, 'PORT', 8080)
   if (port > 65535) throw new ConfigError('PORT must be at most 65535')
   return {
@@ -84,6 +94,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       emergencyWindowMs: positiveInt(env, 'OVERDRACHT_EMERGENCY_WINDOW_MINUTES', 60) * 60_000,
       consentTokenTtlMs: positiveInt(env, 'OVERDRACHT_CONSENT_TOKEN_TTL_MINUTES', 24 * 60) * 60_000,
       developmentMode: auth === undefined,
+      retentionMs: positiveInt(env, 'OVERDRACHT_RETENTION_DAYS', 90) * 24 * 3600_000,
+      perspectiveMaxAgeMs: positiveInt(env, 'OVERDRACHT_PERSPECTIVE_MAX_AGE_DAYS', 30) * 24 * 3600_000,
+      contactLines: contactLines,
     },
   }
 }

@@ -26,6 +26,8 @@ export interface Settings {
   perspectiveReviewBeforeDepartureMs: number
   /** Contact lines of the issuing medical services, by URA or organisation type. */
   contactLines: ContactLines
+  /** Exchange copies of a patient's dossier expire this long after the last task ends (or the last upload). */
+  retentionMs: number
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -38,6 +40,7 @@ export const DEFAULT_SETTINGS: Settings = {
   perspectiveMaxAgeMs: 30 * 24 * 60 * 60 * 1000,
   perspectiveReviewBeforeDepartureMs: 7 * 24 * 60 * 60 * 1000,
   contactLines: DEFAULT_CONTACT_LINES,
+  retentionMs: 90 * 24 * 60 * 60 * 1000,
 }
 
 /** Everything the app depends on, passed in explicitly: no module singletons. */
@@ -47,6 +50,8 @@ export interface Deps {
   logger: Logger
   callerKeys: CallerKeys
   masterKey: MasterKey
+  /** Keys the audit log's hash chain; derived from the master key. */
+  auditKey: Uint8Array
   bigVerifier: BigVerifier
   consentKeys: ConsentKeyRing
   settings: Settings

@@ -4,6 +4,7 @@ import { createApp } from './app.js'
 import { buildDeps } from './bootstrap.js'
 import { systemClock } from './clock.js'
 import { ConfigError, loadConfig } from './config.js'
+import { scheduleRetention } from './retention/retention.service.js'
 
 /** The only reader of the environment: configuration -> dependencies -> app -> HTTP server. */
 async function main(): Promise<void> {
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
 
   const deps = await buildDeps(config, logger, systemClock)
   const app = createApp(deps)
+  const stopRetention = scheduleRetention(deps)
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     logger.info(
       { address: info.address, port: info.port, database: config.database.kind, developmentMode: config.settings.developmentMode },
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
       process.exit(1)
     }, 15_000)
     force.unref()
+    stopRetention()
     server.close(async () => {
       await deps.db.destroy()
       logger.info('stopped')

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { Action, Decision, Purpose } from '../consent/policy.js'
 import type { Principal } from '../http/principal.js'
@@ -20,6 +21,7 @@ const ACTION_CODE: Record<Action, 'C' | 'R' | 'U' | 'D' | 'E'> = {
   'task.search': 'E',
   'audit.read': 'R',
   'emergency.review': 'U',
+  'patient.erase': 'D',
 }
 
 const DATA_SEGMENT: Record<Action, string> = {
@@ -37,6 +39,7 @@ const DATA_SEGMENT: Record<Action, string> = {
   'task.search': 'task',
   'audit.read': 'audit-log',
   'emergency.review': 'emergency-review',
+  'patient.erase': 'dossier',
 }
 
 export interface AuditContext {
@@ -54,11 +57,17 @@ export interface AuditSubject {
   detail?: Record<string, unknown>
 }
 
+/** What writing to the audit log needs: the time and the chain key. */
+export interface AuditEnv {
+  clock: Clock
+  auditKey: Uint8Array
+}
+
 /** Writes one access decision to the audit log, inside the caller's transaction when given one. */
-export async function auditDecision(db: Executor, clock: Clock, ctx: AuditContext, subject: AuditSubject): Promise<void> {
+export async function auditDecision(db: Executor, env: AuditEnv, ctx: AuditContext, subject: AuditSubject): Promise<void> {
   const { principal } = ctx
-  await insertAuditEvent(db, {
-    occurred_at: clock.now(),
+  await insertAuditEvent(db, env.auditKey, {
+    occurred_at: env.clock.now(),
     event_type: subject.action,
     action: ACTION_CODE[subject.action],
     outcome: subject.decision.effect,
@@ -82,5 +91,41 @@ export async function auditDecision(db: Executor, clock: Clock, ctx: AuditContex
     request_id: ctx.requestId,
     source_system: SOURCE_SYSTEM,
     detail: subject.detail ? JSON.stringify(subject.detail) : null,
+  })
+}
+
+export const SYSTEM_USER = 'system:overdracht'
+
+/** An entry for what the service does by itself (retention runs, erasure by expiry). */
+export async function auditSystemEvent(
+  db: Executor,
+  env: AuditEnv,
+  event: { eventType: string; action: 'C' | 'R' | 'U' | 'D' | 'E'; reason: string; patientId?: string; detail?: Record<string, unknown> },
+): Promise<void> {
+  await insertAuditEvent(db, env.auditKey, {
+    occurred_at: env.clock.now(),
+    event_type: event.eventType,
+    action: event.action,
+    outcome: 'permit',
+    reason: event.reason,
+    user_id: SYSTEM_USER,
+    user_name: 'Overdracht retention job',
+    responsible_user_id: SYSTEM_USER,
+    org_id: 'overdracht',
+    org_type: 'system',
+    role: 'system',
+    big_number: null,
+    access_point: 'internal',
+    patient_id: event.patientId ?? null,
+    data_segment: 'dossier',
+    purpose: 'retention',
+    legal_basis: 'LEGAL_OBLIGATION',
+    consent_id: null,
+    break_glass: false,
+    resource_type: event.patientId ? 'Patient' : null,
+    resource_id: event.patientId ?? null,
+    request_id: randomUUID(),
+    source_system: SOURCE_SYSTEM,
+    detail: event.detail ? JSON.stringify(event.detail) : null,
   })
 }

@@ -1,7 +1,6 @@
 import { BigRegisterUnavailableError } from '../big/big-register.js'
-import type { Clock } from '../clock.js'
 import type { Deps } from '../deps.js'
-import { auditDecision, type AuditContext, type AuditSubject } from '../audit/audit.service.js'
+import { auditDecision, type AuditContext, type AuditEnv, type AuditSubject } from '../audit/audit.service.js'
 import { OutcomeError, issue, notFound, serviceUnavailable } from '../fhir/outcome.js'
 import type { Principal } from '../http/principal.js'
 import type { Executor } from '../audit/audit.repository.js'
@@ -20,7 +19,7 @@ export async function caregiverFact(deps: Deps, ctx: AuditContext, action: Actio
   } catch (err) {
     if (!(err instanceof BigRegisterUnavailableError)) throw err
     const decision: Decision = { effect: 'deny', reason: 'deny-big-unavailable', legalBasis: undefined, obligations: [] }
-    await auditDecision(deps.db, deps.clock, ctx, { action, decision })
+    await auditDecision(deps.db, deps, ctx, { action, decision })
     throw serviceUnavailable('The BIG register cannot be reached to confirm your registration; try again shortly')
   }
 }
@@ -31,16 +30,16 @@ export async function caregiverFact(deps: Deps, ctx: AuditContext, action: Actio
  */
 export async function decideOrDeny(
   db: Executor,
-  clock: Clock,
+  env: AuditEnv,
   ctx: AuditContext,
   request: AccessRequest,
   facts: Facts,
   subject: Omit<AuditSubject, 'action' | 'decision'>,
   problem?: string,
 ): Promise<Decision> {
-  const decision = decide(request, facts, clock.now())
+  const decision = decide(request, facts, env.clock.now())
   if (decision.effect === 'permit') return decision
-  await auditDecision(db, clock, ctx, {
+  await auditDecision(db, env, ctx, {
     ...subject,
     action: request.action,
     decision,

@@ -45,9 +45,7 @@ export async function recordConsent(deps: Deps, ctx: AuditContext, consent: Cons
   if ('issues' in parsed) throw unprocessable(parsed.issues)
   const big = await caregiverFact(deps, ctx, 'consent.record')
   const existing = await findPatientIdsByIdentifiers(db, [parsed.patient])
-  const decision = await decideOrDeny(
-    db,
-    clock,
+  const decision = await decideOrDeny(db, deps,
     ctx,
     { principal: ctx.principal, action: 'consent.record' },
     { ...(big ? { big } : {}) },
@@ -84,7 +82,7 @@ export async function recordConsent(deps: Deps, ctx: AuditContext, consent: Cons
       updated_at: now,
       resource: await encryptContent(JSON.stringify(resource), key, `consent:${id}:1`),
     })
-    await auditDecision(trx, clock, ctx, {
+    await auditDecision(trx, deps, ctx, {
       action: 'consent.record',
       decision,
       patientId,
@@ -114,9 +112,7 @@ export async function withdrawConsent(deps: Deps, ctx: AuditContext, id: string,
   }
   const big = await caregiverFact(deps, ctx, 'consent.withdraw')
   const current = await findConsent(db, id)
-  const decision = await decideOrDeny(
-    db,
-    clock,
+  const decision = await decideOrDeny(db, deps,
     ctx,
     { principal: ctx.principal, action: 'consent.withdraw' },
     { ...(big ? { big } : {}) },
@@ -137,7 +133,7 @@ export async function withdrawConsent(deps: Deps, ctx: AuditContext, id: string,
     const version = row.version + 1
     const resource: Consent = { ...stored, status: 'inactive', meta: { ...stored.meta, versionId: String(version), lastUpdated: now.toISOString() } }
     await markConsentWithdrawn(trx, id, now, version, await encryptContent(JSON.stringify(resource), key, `consent:${id}:${version}`))
-    await auditDecision(trx, clock, ctx, {
+    await auditDecision(trx, deps, ctx, {
       action: 'consent.withdraw',
       decision,
       patientId: row.patient_id,
@@ -170,9 +166,7 @@ export async function issueTokenForRecipient(deps: Deps, ctx: AuditContext, id: 
 
   const big = await caregiverFact(deps, ctx, 'consent.token')
   const row = await findConsent(db, id)
-  const decision = await decideOrDeny(
-    db,
-    clock,
+  const decision = await decideOrDeny(db, deps,
     ctx,
     { principal: ctx.principal, action: 'consent.token' },
     { ...(big ? { big } : {}) },
@@ -192,7 +186,7 @@ export async function issueTokenForRecipient(deps: Deps, ctx: AuditContext, id: 
   }
   if (end && end.getTime() <= now.getTime()) throw badRequest('period.end lies in the past', ["Parameters.parameter.where(name='period')"])
   const minted = await mintToken(deps, ctx, row.patient_id, fact, recipient, { notBefore, end })
-  await auditDecision(db, clock, ctx, {
+  await auditDecision(db, deps, ctx, {
     action: 'consent.token',
     decision,
     patientId: row.patient_id,
@@ -237,21 +231,21 @@ export async function readConsent(deps: Deps, ctx: AuditContext, id: string): Pr
   const { db, clock } = deps
   const big = await caregiverFact(deps, ctx, 'consent.read')
   const row = await findConsent(db, id)
-  const decision = await decideOrDeny(db, clock, ctx, { principal: ctx.principal, action: 'consent.read' }, { ...(big ? { big } : {}) }, {
+  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'consent.read' }, { ...(big ? { big } : {}) }, {
     patientId: row?.patient_id,
     resourceType: 'Consent',
     resourceId: id,
   })
   const resource = row ? await rowToResource(deps, row) : undefined
   if (!row || !resource) throw notFound()
-  await auditDecision(db, clock, ctx, { action: 'consent.read', decision, patientId: row.patient_id, resourceType: 'Consent', resourceId: id })
+  await auditDecision(db, deps, ctx, { action: 'consent.read', decision, patientId: row.patient_id, resourceType: 'Consent', resourceId: id })
   return { version: row.version, resource }
 }
 
 export async function searchConsents(deps: Deps, ctx: AuditContext, patientId: string): Promise<Bundle> {
   const { db, clock } = deps
   const big = await caregiverFact(deps, ctx, 'consent.read')
-  const decision = await decideOrDeny(db, clock, ctx, { principal: ctx.principal, action: 'consent.read' }, { ...(big ? { big } : {}) }, {
+  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'consent.read' }, { ...(big ? { big } : {}) }, {
     patientId,
     resourceType: 'Consent',
   })
@@ -262,7 +256,7 @@ export async function searchConsents(deps: Deps, ctx: AuditContext, patientId: s
     const resource = await rowToResource(deps, row)
     if (resource) resources.push(resource)
   }
-  await auditDecision(db, clock, ctx, { action: 'consent.read', decision, patientId, resourceType: 'Consent', detail: { found: resources.length } })
+  await auditDecision(db, deps, ctx, { action: 'consent.read', decision, patientId, resourceType: 'Consent', detail: { found: resources.length } })
   return {
     resourceType: 'Bundle',
     type: 'searchset',

@@ -72,7 +72,7 @@ export const REVIEW_CONCLUSIONS = ['justified', 'unjustified'] as const
 /** The privacy officer's review queue. Reading it is an audited decision like any other. */
 export async function listEmergencyReviews(deps: Deps, ctx: AuditContext, status: 'open' | 'closed' | undefined) {
   const { db, clock } = deps
-  const decision = await decideOrDeny(db, clock, ctx, { principal: ctx.principal, action: 'emergency.review' }, {}, {})
+  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'emergency.review' }, {}, {})
   let query = db.selectFrom('emergency_access').selectAll().orderBy('opened_at', 'asc')
   if (status) query = query.where('review_status', '=', status)
   const rows = await query.execute()
@@ -97,7 +97,7 @@ export async function listEmergencyReviews(deps: Deps, ctx: AuditContext, status
       note: row.review_note,
     })
   }
-  await auditDecision(db, clock, ctx, { action: 'emergency.review', decision, detail: { listed: reviews.length } })
+  await auditDecision(db, deps, ctx, { action: 'emergency.review', decision, detail: { listed: reviews.length } })
   return reviews
 }
 
@@ -112,7 +112,7 @@ export async function closeEmergencyReview(
   if (!(REVIEW_CONCLUSIONS as readonly string[]).includes(conclusion)) {
     throw badRequest(`conclusion must be one of ${REVIEW_CONCLUSIONS.join(', ')}`, ['conclusion'])
   }
-  const decision = await decideOrDeny(db, clock, ctx, { principal: ctx.principal, action: 'emergency.review' }, {}, {})
+  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'emergency.review' }, {}, {})
   await db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('emergency_access').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
     if (!row) throw notFound('No such emergency review')
@@ -128,7 +128,7 @@ export async function closeEmergencyReview(
       })
       .where('id', '=', id)
       .execute()
-    await auditDecision(trx, clock, ctx, {
+    await auditDecision(trx, deps, ctx, {
       action: 'emergency.review',
       decision,
       patientId: row.patient_id,

@@ -21,6 +21,7 @@ export type Action =
   | 'task.search'
   | 'audit.read'
   | 'emergency.review'
+  | 'patient.erase'
 
 export type Purpose = 'handover' | 'action-perspective'
 
@@ -198,6 +199,7 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
     }
     case 'audit.read':
     case 'emergency.review':
+    case 'patient.erase':
       return principal.role === 'privacy-officer'
         ? permit('permit-privacy-officer', 'LEGAL_OBLIGATION')
         : deny('deny-not-privacy-officer')

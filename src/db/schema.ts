@@ -37,7 +37,7 @@ export interface BundleVersionTable {
 }
 
 export interface AuditEventTable {
-  id: Generated<string>
+  id: ColumnType<string, string, never>
   occurred_at: Timestamp
   event_type: string
   action: 'C' | 'R' | 'U' | 'D' | 'E'
@@ -62,6 +62,8 @@ export interface AuditEventTable {
   request_id: string
   source_system: string
   detail: ColumnType<Record<string, unknown> | null, string | null, string | null>
+  prev_hash: string
+  hash: string
 }
 
 export interface ConsentTable {
@@ -140,7 +142,16 @@ export interface PerspectiveTable {
   erased_at: Timestamp | null
 }
 
+export interface JobRunTable {
+  name: string
+  run_on: ColumnType<string, string, string>
+  started_at: Timestamp
+  finished_at: Timestamp | null
+  result: ColumnType<unknown, string | null, string | null>
+}
+
 export interface Database {
+  job_run: JobRunTable
   task: TaskTable
   perspective: PerspectiveTable
   consent: ConsentTable

@@ -46,7 +46,7 @@ export async function uploadBundle(deps: Deps, ctx: AuditContext, bundle: Bundle
   const consents = patientId ? await consentFactsOfPatient(db, patientId) : []
   const request = { principal: ctx.principal, action: 'dossier.upload' as const }
   const facts = { ...(big ? { big } : {}), patientExists: patientId !== undefined, consents }
-  const decision = await decideOrDeny(db, clock, ctx, request, facts, { patientId, resourceType: 'Bundle' })
+  const decision = await decideOrDeny(db, deps, ctx, request, facts, { patientId, resourceType: 'Bundle' })
 
   const id = randomUUID()
   return db.transaction().execute(async (trx) => {
@@ -76,7 +76,7 @@ export async function uploadBundle(deps: Deps, ctx: AuditContext, bundle: Bundle
       uploaded_by_user: ctx.principal.sub,
     })
     await storePerspective(trx, stored, { bundleId: id, patientId: patientId!, version }, ctx.principal, big?.profession, now)
-    await auditDecision(trx, clock, ctx, {
+    await auditDecision(trx, deps, ctx, {
       action: 'dossier.upload',
       decision,
       patientId,
@@ -103,19 +103,17 @@ export async function readDossier(
   const { db, clock } = deps
   const big = await caregiverFact(deps, ctx, 'dossier.read')
 
-  // Facts are gathered only for a caller who could be permitted; for anyone else the decision
-  // needs none, and the answer stays the same whether or not the data exists.
+  // The target is looked up for every caller, so the audit entry names the patient even when the
+  // caller is refused; the answer to a refused caller does not depend on it (P3: 404 either way).
   let row: BundleVersionRow | undefined
   let patientId: string | undefined
   const couldRead = ctx.principal.role === 'caregiver' && big?.verified === true
-  if (couldRead) {
-    if ('bundleId' in target) {
-      row = await findBundleVersion(db, target.bundleId)
-      patientId = row?.patient_id
-    } else {
-      patientId = (await findPatient(db, target.patientId))?.id
-      if (patientId) row = await findCurrentBundleVersion(db, patientId)
-    }
+  if ('bundleId' in target) {
+    row = await findBundleVersion(db, target.bundleId)
+    patientId = row?.patient_id
+  } else {
+    patientId = (await findPatient(db, target.patientId))?.id
+    if (patientId) row = await findCurrentBundleVersion(db, patientId)
   }
   const exists = row !== undefined && patientId !== undefined
   let token: TokenFact | undefined
@@ -128,9 +126,7 @@ export async function readDossier(
       ? await hasOpenEmergencyWindow(db, patientId!, ctx.principal.sub, clock.now())
       : false
 
-  const decision = await decideOrDeny(
-    db,
-    clock,
+  const decision = await decideOrDeny(db, deps,
     ctx,
     { principal: ctx.principal, action: 'dossier.read', purpose: 'handover' },
     {
@@ -154,7 +150,7 @@ export async function readDossier(
     if (decision.obligations.includes('open-emergency-window')) {
       await openEmergencyWindow(trx, deps, ctx, version.patient_id, options.emergencyReason!, key)
     }
-    await auditDecision(trx, clock, ctx, {
+    await auditDecision(trx, deps, ctx, {
       action: 'dossier.read',
       decision,
       patientId: version.patient_id,

@@ -17,7 +17,7 @@ export async function searchPatients(deps: Deps, ctx: AuditContext, identifier: 
     throw badRequest(`identifier must be system|value with system ${PATIENT_MATCH_SYSTEMS.join(' or ')}`, ['identifier'])
   }
   const big = await caregiverFact(deps, ctx, 'patient.search')
-  const decision = await decideOrDeny(db, clock, ctx, { principal: ctx.principal, action: 'patient.search' }, { ...(big ? { big } : {}) }, {
+  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'patient.search' }, { ...(big ? { big } : {}) }, {
     resourceType: 'Patient',
   })
   const [patientId] = await findPatientIdsByIdentifiers(db, [{ system, value }])
@@ -27,7 +27,7 @@ export async function searchPatients(deps: Deps, ctx: AuditContext, identifier: 
     const identifiers = await listPatientIdentifiers(db, patient.id)
     entries.push({ resourceType: 'Patient', id: patient.id, identifier: identifiers.map((i) => ({ system: i.system, value: i.value })) })
   }
-  await auditDecision(db, clock, ctx, {
+  await auditDecision(db, deps, ctx, {
     action: 'patient.search',
     decision,
     patientId: patient?.id,

@@ -70,9 +70,7 @@ export async function readPerspective(deps: Deps, ctx: AuditContext, selector: P
   const stored = patientId ? await findCurrentPerspective(db, patientId) : undefined
   const storedFlags = (stored?.flags as DerivedFlag[] | undefined) ?? []
   const recordedLegalGround: LegalBasis = storedFlags.some((f) => f.legalGround === 'conflict-of-duties') ? 'CONFLICT_OF_DUTIES' : 'LEGAL_OBLIGATION'
-  const decision = await decideOrDeny(
-    db,
-    clock,
+  const decision = await decideOrDeny(db, deps,
     ctx,
     { principal, action: 'perspective.read', purpose: 'action-perspective' },
     { ...(big ? { big } : {}), patientExists: patientId !== undefined, consents, openTaskForCaller, recordedLegalGround },
@@ -124,7 +122,7 @@ export async function readPerspective(deps: Deps, ctx: AuditContext, selector: P
         ]
       : []),
   ]
-  await auditDecision(db, clock, ctx, {
+  await auditDecision(db, deps, ctx, {
     action: 'perspective.read',
     decision,
     patientId,

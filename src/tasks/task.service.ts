@@ -66,7 +66,7 @@ export async function createTask(deps: Deps, ctx: AuditContext, task: Task) {
     throw unprocessable([issue('business-rule', 'Task.requester must be your own organisation', ['Task.requester'])])
   }
   const big = await caregiverFact(deps, ctx, 'task.create')
-  const decision = await decideOrDeny(db, clock, ctx, { principal: ctx.principal, action: 'task.create' }, { ...(big ? { big } : {}), taskCode: parsed.code }, {
+  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'task.create' }, { ...(big ? { big } : {}), taskCode: parsed.code }, {
     resourceType: 'Task',
   })
   const id = randomUUID()
@@ -102,7 +102,7 @@ export async function createTask(deps: Deps, ctx: AuditContext, task: Task) {
       completed_at: null,
       resource: JSON.stringify(resource),
     })
-    await auditDecision(trx, clock, ctx, {
+    await auditDecision(trx, deps, ctx, {
       action: 'task.create',
       decision,
       patientId,
@@ -123,9 +123,7 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
   const big = await caregiverFact(deps, ctx, 'task.update')
   const current = await findTask(db, id)
   const party = current ? partyOf(current, ctx.principal.org) : undefined
-  const decision = await decideOrDeny(
-    db,
-    clock,
+  const decision = await decideOrDeny(db, deps,
     ctx,
     { principal: ctx.principal, action: 'task.update' },
     { ...(big ? { big } : {}), ...(party ? { taskParty: party } : {}) },
@@ -170,7 +168,7 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
       completed_at: parsed.status === 'completed' ? now : null,
       resource: JSON.stringify(resource),
     })
-    await auditDecision(trx, clock, ctx, {
+    await auditDecision(trx, deps, ctx, {
       action: 'task.update',
       decision,
       patientId: row.patient_id,
@@ -199,16 +197,14 @@ export async function readTask(deps: Deps, ctx: AuditContext, id: string) {
   const big = await caregiverFact(deps, ctx, 'task.read')
   const row = await findTask(db, id)
   const party = row ? partyOf(row, ctx.principal.org) : undefined
-  const decision = await decideOrDeny(
-    db,
-    clock,
+  const decision = await decideOrDeny(db, deps,
     ctx,
     { principal: ctx.principal, action: 'task.read' },
     { ...(big ? { big } : {}), ...(party ? { taskParty: party } : {}) },
     { patientId: row?.patient_id, resourceType: 'Task', resourceId: id },
   )
   if (!row) throw notFound()
-  await auditDecision(db, clock, ctx, { action: 'task.read', decision, patientId: row.patient_id, resourceType: 'Task', resourceId: id })
+  await auditDecision(db, deps, ctx, { action: 'task.read', decision, patientId: row.patient_id, resourceType: 'Task', resourceId: id })
   return { version: row.version, resource: party === 'recipient' ? (row.resource as unknown as Task) : (await withReceipt(deps, row)).task }
 }
 
@@ -231,7 +227,7 @@ export async function searchTaskList(deps: Deps, ctx: AuditContext, q: InboxQuer
   const value = org.includes('|') ? org.slice(org.indexOf('|') + 1) : org
   const statuses = q.status ? q.status.split(',').map((s) => s.trim()).filter(Boolean) : undefined
   const big = await caregiverFact(deps, ctx, 'task.search')
-  const decision = await decideOrDeny(db, clock, ctx, { principal: ctx.principal, action: 'task.search' }, { ...(big ? { big } : {}) }, { resourceType: 'Task' })
+  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'task.search' }, { ...(big ? { big } : {}) }, { resourceType: 'Task' })
   if (value !== ctx.principal.org) throw forbidden('You can list the tasks of your own organisation only')
   const rows = await searchTasks(db, { org: value, role: q.owner ? 'owner' : 'requester', ...(statuses ? { statuses } : {}), ...(q.code ? { code: q.code } : {}) })
   const now = clock.now().getTime()
@@ -252,7 +248,7 @@ export async function searchTaskList(deps: Deps, ctx: AuditContext, q: InboxQuer
     if (q.atRisk && !atRisk) continue
     entries.push({ ...task, extension: [...(task.extension ?? []), { url: AT_RISK_URL, valueBoolean: atRisk }] })
   }
-  await auditDecision(db, clock, ctx, { action: 'task.search', decision, resourceType: 'Task', detail: { listed: entries.length } })
+  await auditDecision(db, deps, ctx, { action: 'task.search', decision, resourceType: 'Task', detail: { listed: entries.length } })
   return {
     resourceType: 'Bundle',
     type: 'searchset',

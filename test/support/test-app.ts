@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { createApp } from '../../src/app.js'
+import { deriveAuditKey } from '../../src/audit/audit-chain.js'
 import type { BigRegister } from '../../src/big/big-register.js'
 import { createBigVerifier } from '../../src/big/cached-register.js'
 import { createRecordsBigRegister } from '../../src/big/file-register.js'
@@ -57,6 +58,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     logger,
     callerKeys: idp.callerKeys,
     masterKey,
+    auditKey: deriveAuditKey(masterKey.key),
     bigVerifier: createBigVerifier({ register, clock }),
     consentKeys: createConsentKeyRing(db, masterKey, clock),
     settings: { ...DEFAULT_SETTINGS, ...options.settings },

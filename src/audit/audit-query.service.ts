@@ -1,0 +1,71 @@
+import type { AuditEvent, Bundle } from '@medplum/fhirtypes'
+import type { Deps } from '../deps.js'
+import type { AuditEventRow } from '../db/schema.js'
+import { badRequest } from '../fhir/outcome.js'
+import { decideOrDeny } from '../consent/access.js'
+import { auditDecision, type AuditContext } from './audit.service.js'
+import { rowToAuditEvent } from './audit-event.js'
+
+export interface Period {
+  from?: Date
+  to?: Date
+}
+
+/** FHIR date search: `date=ge2026-11-01&date=lt2026-12-01`; a bare date means that whole day. */
+export function parseDateParams(values: string[]): Period {
+  const period: Period = {}
+  for (const raw of values) {
+    const m = /^(ge|gt|le|lt|eq)?(\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?)$/.exec(raw)
+    if (!m) throw badRequest('date must be a FHIR date search value, e.g. ge2026-11-01', ['date'])
+    const prefix = m[1] ?? 'eq'
+    const at = new Date(m[3] ? m[2]! : `${m[2]}T00:00:00Z`)
+    if (Number.isNaN(at.getTime())) throw badRequest('date is not a valid date', ['date'])
+    const dayEnd = new Date(at.getTime() + (m[3] ? 1 : 24 * 3600_000))
+    if (prefix === 'ge') period.from = at
+    else if (prefix === 'gt') period.from = m[3] ? new Date(at.getTime() + 1) : dayEnd
+    else if (prefix === 'lt') period.to = at
+    else if (prefix === 'le') period.to = dayEnd
+    else {
+      period.from = at
+      period.to = dayEnd
+    }
+  }
+  return period
+}
+
+export const MAX_EVENTS = 10_000
+
+export async function patientEvents(deps: Deps, patientId: string, period: Period, limit = MAX_EVENTS): Promise<AuditEventRow[]> {
+  let q = deps.db.selectFrom('audit_event').selectAll().where('patient_id', '=', patientId)
+  if (period.from) q = q.where('occurred_at', '>=', period.from)
+  if (period.to) q = q.where('occurred_at', '<', period.to)
+  return q.orderBy('occurred_at', 'asc').orderBy('id', 'asc').limit(limit).execute()
+}
+
+/**
+ * The privacy officer's view of the log. The read itself is an audited decision, written before
+ * the rows are returned.
+ */
+export async function readPatientLog(deps: Deps, ctx: AuditContext, patientId: string, period: Period, kind: 'search' | 'access-log') {
+  const decision = await decideOrDeny(deps.db, deps, ctx, { principal: ctx.principal, action: 'audit.read' }, {}, { patientId, resourceType: 'AuditEvent' })
+  const rows = await patientEvents(deps, patientId, period)
+  await auditDecision(deps.db, deps, ctx, {
+    action: 'audit.read',
+    decision,
+    patientId,
+    resourceType: 'AuditEvent',
+    detail: { kind, returned: rows.length, ...(period.from ? { from: period.from.toISOString() } : {}), ...(period.to ? { to: period.to.toISOString() } : {}) },
+  })
+  return rows
+}
+
+export async function searchAuditEvents(deps: Deps, ctx: AuditContext, patientId: string | undefined, period: Period): Promise<Bundle<AuditEvent>> {
+  if (!patientId) throw badRequest('Search by patient=<id> is required', ['patient'])
+  const rows = await readPatientLog(deps, ctx, patientId, period, 'search')
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: rows.length,
+    entry: rows.map((row) => ({ fullUrl: `AuditEvent/${row.id}`, resource: rowToAuditEvent(row), search: { mode: 'match' } })),
+  }
+}
