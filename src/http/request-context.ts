@@ -21,7 +21,7 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
       {
         requestId,
         method: c.req.method,
-        route: routePath(c, -1),
+        route: routePath(c),
         status: c.res.status,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
       },
