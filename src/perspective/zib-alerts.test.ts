@@ -16,7 +16,10 @@ const NOW = new Date('2026-11-24T12:00:00Z')
 const UNKNOWN_FIT = { code: 'fit-to-travel', value: 'unknown', safetyCritical: false }
 
 const show = (value: unknown) => JSON.stringify(value, null, 2)
-const readFlag = (file: string): Flag => JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as Flag
+const available = existsSync(dir)
+// Collection still runs the describe bodies of a skipped suite, so nothing is read without the folder.
+const readFlag = (file: string): Flag =>
+  available ? (JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as Flag) : ({ resourceType: 'Flag', status: 'inactive', code: {}, subject: {} } as Flag)
 const bundleWith = (flag: Flag): Bundle => exampleHandoverBundle('V0000000001', [flag])
 const derive = (flag: Flag): DerivedPerspective => derivePerspective(bundleWith(flag), NOW)
 
@@ -32,7 +35,7 @@ function textsOf(value: unknown, key = '', out: string[] = []): string[] {
   return out
 }
 
-describe.skipIf(!existsSync(dir))('zib Alert examples (Nictiz zib2020, shared folder)', () => {
+describe.skipIf(!available)('zib Alert examples (Nictiz zib2020, shared folder)', () => {
   describe('Flag-nl-core-Alert-01: inactive alert with alert name data-absent-reason not-applicable', () => {
     const flag = readFlag('Flag-nl-core-Alert-01.json')
 
