@@ -101,12 +101,12 @@ const T = {
     nl: [
       'Dit is een lijst van iedereen die uw medische gegevens in Overdracht beschikbaar heeft gesteld of heeft bekeken. Ook pogingen die zijn geweigerd staan erin.',
       'Overdracht is het systeem waarmee zorgverleners uw medische gegevens aan elkaar doorgeven als u naar een andere plaats gaat, bijvoorbeeld naar een andere opvang, naar detentie of bij vertrek uit Nederland.',
-      'Elke regel in de tabel is één keer dat iemand iets met uw gegevens deed of probeerde te doen. De oudste regel staat bovenaan.',
+      'Elke regel in de tabel is één keer dat iemand iets met uw gegevens deed of probeerde te doen. De oudste regel staat bovenaan. Onder de tabel staat wat de woorden betekenen en wat uw rechten zijn.',
     ],
     en: [
       'This is a list of everyone who made your medical data available in Overdracht or looked at it. Attempts that were refused are in it too.',
       'Overdracht is the system care providers use to pass your medical data to each other when you move to another place, for example to another reception centre, to detention, or when you leave the Netherlands.',
-      'Each row in the table is one time someone did something with your data, or tried to. The oldest row is at the top.',
+      'Each row in the table is one time someone did something with your data, or tried to. The oldest row is at the top. Below the table you find what the words mean and what your rights are.',
     ],
   },
   patient: { nl: 'Uw nummer in Overdracht', en: 'Your number in Overdracht' },
@@ -136,7 +136,7 @@ const T = {
   colBasis: { nl: 'Op grond waarvan', en: 'On what basis' },
   permit: { nl: 'Toegestaan', en: 'Allowed' },
   deny: { nl: 'Geweigerd', en: 'Refused' },
-  denyNote: { nl: 'heeft uw gegevens niet gekregen', en: 'did not get your data' },
+  denyNote: { nl: 'dit is niet gebeurd', en: 'this did not happen' },
   emergency: { nl: 'Noodtoegang', en: 'Emergency access' },
   noName: { nl: 'onbekend', en: 'not named' },
   systemActor: { nl: 'Overdracht (automatisch)', en: 'Overdracht (automatic)' },
@@ -163,7 +163,7 @@ const T = {
   words: {
     nl: [
       ['Toegestaan', 'de persoon mocht dit doen en heeft het gedaan.'],
-      ['Geweigerd', 'de persoon mocht dit niet doen. Hij of zij heeft uw gegevens niet gekregen.'],
+      ['Geweigerd', 'de persoon mocht dit niet doen, dus het is niet gebeurd. Wie geweigerd werd, heeft uw gegevens niet gekregen.'],
       ['Noodtoegang', 'een zorgverlener heeft uw dossier zonder uw toestemming geopend, omdat er een noodsituatie was. Hij of zij moest opschrijven waarom. De privacyfunctionaris controleert elke noodtoegang.'],
       ['Reisadvies (handelingsperspectief)', 'korte aanwijzingen voor vertrek en vervoer, zoals of u mag reizen of begeleiding nodig heeft. Hierin staat geen diagnose.'],
       ['Rol', 'het werk dat de persoon doet, bijvoorbeeld zorgverlener of regievoerder.'],
@@ -171,7 +171,7 @@ const T = {
     ],
     en: [
       ['Allowed', 'the person was allowed to do this and did it.'],
-      ['Refused', 'the person was not allowed to do this. They did not get your data.'],
+      ['Refused', 'the person was not allowed to do this, so it did not happen. Someone who was refused did not get your data.'],
       ['Emergency access', 'a healthcare professional opened your dossier without your consent because there was an emergency. They had to write down why. The privacy officer checks every emergency access.'],
       ['Travel advice (handelingsperspectief)', 'short instructions for departure and transport, for example whether you can travel or need someone with you. It contains no diagnosis.'],
       ['Role', 'the work the person does, for example healthcare professional or departure officer.'],
@@ -294,7 +294,7 @@ function row(e: AccessLogEntry, lang: Lang): string {
 }
 
 const css = (lang: Lang) => `
-@page { size: A4; margin: 16mm 14mm 18mm 14mm;
+@page { size: A4 landscape; margin: 12mm 12mm 14mm 12mm;
   @bottom-right { content: "${T.page[lang]} " counter(page) " ${T.of[lang]} " counter(pages); font: 9pt/1.2 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #333; } }
 *, *::before, *::after { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
@@ -308,18 +308,22 @@ p { margin: 0 0 .5rem; max-width: 48rem; }
 .meta dd { margin: 0; }
 .patient-id { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 11pt; word-break: break-all; }
 .summary { display: flex; flex-wrap: wrap; gap: .5rem; margin: 0; padding: 0; list-style: none; }
-.summary li { border: 1px solid #555; padding: .35rem .7rem; min-width: 9.5rem; }
+.summary li { border: 2px solid #555; padding: .35rem .7rem; min-width: 9.5rem; }
 .summary .n { display: block; font-size: 15pt; font-weight: bold; }
 .summary li.alert { border: 2px solid #8b0000; }
-table { width: 100%; border-collapse: collapse; font-size: 11pt; line-height: 1.35; }
+table { width: 100%; table-layout: fixed; border-collapse: collapse; font-size: 11pt; line-height: 1.3; }
 caption { text-align: left; font-weight: bold; padding: 0 0 .4rem; }
 thead { display: table-header-group; }
-th, td { border: 1px solid #444; padding: .35rem .4rem; vertical-align: top; text-align: left; overflow-wrap: anywhere; hyphens: auto; }
+th, td { border: 1px solid #444; padding: .25rem .4rem; vertical-align: top; text-align: left; overflow-wrap: break-word; }
 thead th { background: #e6e6e6; font-size: 10.5pt; }
 tr { break-inside: avoid; page-break-inside: avoid; }
-td.when { width: 15%; }
-td.outcome { width: 12%; }
-.small { display: block; font-size: 9.5pt; color: #333; margin-top: .15rem; }
+col.when { width: 13%; }
+col.org { width: 17%; }
+col.who { width: 18%; }
+col.what { width: 20%; }
+col.outcome { width: 12%; }
+col.basis { width: 20%; }
+.small { display: block; font-size: 9.5pt; color: #333; margin-top: .1rem; }
 .code { font-size: 9.5pt; color: #333; }
 .person { display: block; font-weight: bold; }
 .role { display: block; }
@@ -339,7 +343,8 @@ ul.rights { margin: 0; padding-left: 1.2rem; }
 ul.rights li { margin-bottom: .35rem; }
 footer { margin-top: 1.4rem; padding-top: .5rem; border-top: 1px solid #555; font-size: 10pt; color: #333; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 11.5pt; }
+  body { max-width: none; padding: 0 1px; font-size: 11.5pt; }
+  header p, section.explain p { max-width: 60rem; }
   thead th, tr.denied td { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   section.explain { break-inside: avoid; }
 }
@@ -367,6 +372,7 @@ export function renderAccessLogHtml(entries: AccessLogEntry[], options: AccessLo
     ? [
         '<table>',
         `<caption>${escapeHtml(T.caption[lang])} (${escapeHtml(count(sorted.length, T.rows[lang]))})</caption>`,
+        '<colgroup><col class="when"><col class="org"><col class="who"><col class="what"><col class="outcome"><col class="basis"></colgroup>',
         '<thead><tr>',
         ...[T.colWhen, T.colOrg, T.colWho, T.colWhat, T.colOutcome, T.colBasis].map((h) => `<th scope="col">${escapeHtml(h[lang])}</th>`),
         '</tr></thead>',

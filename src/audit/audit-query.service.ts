@@ -11,16 +11,30 @@ export interface Period {
   to?: Date
 }
 
-/** FHIR date search: `date=ge2026-11-01&date=lt2026-12-01`; a bare date means that whole day. */
+/** Midnight at the start of a calendar day in the Netherlands (CET or CEST), as an instant. */
+export function amsterdamMidnight(day: string): Date {
+  for (const offset of ['+01:00', '+02:00']) {
+    const candidate = new Date(`${day}T00:00:00${offset}`)
+    const hour = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Amsterdam', hour: '2-digit', hourCycle: 'h23' }).format(candidate)
+    if (hour === '00') return candidate
+  }
+  return new Date(`${day}T00:00:00Z`)
+}
+
+/**
+ * FHIR date search: `date=ge2026-11-01&date=lt2026-12-01`. A bare date means that whole day in the
+ * Netherlands, as the person reading the log counts days; a date-time is taken as written.
+ */
 export function parseDateParams(values: string[]): Period {
   const period: Period = {}
   for (const raw of values) {
     const m = /^(ge|gt|le|lt|eq)?(\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?)$/.exec(raw)
     if (!m) throw badRequest('date must be a FHIR date search value, e.g. ge2026-11-01', ['date'])
     const prefix = m[1] ?? 'eq'
-    const at = new Date(m[3] ? m[2]! : `${m[2]}T00:00:00Z`)
+    const at = m[3] ? new Date(m[2]!) : amsterdamMidnight(m[2]!)
     if (Number.isNaN(at.getTime())) throw badRequest('date is not a valid date', ['date'])
-    const dayEnd = new Date(at.getTime() + (m[3] ? 1 : 24 * 3600_000))
+    const next = m[3] ? undefined : new Date(Date.parse(`${m[2]}T00:00:00Z`) + 24 * 3600_000).toISOString().slice(0, 10)
+    const dayEnd = next ? amsterdamMidnight(next) : new Date(at.getTime() + 1)
     if (prefix === 'ge') period.from = at
     else if (prefix === 'gt') period.from = m[3] ? new Date(at.getTime() + 1) : dayEnd
     else if (prefix === 'lt') period.to = at
