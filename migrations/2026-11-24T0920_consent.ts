@@ -8,7 +8,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('patient_id', 'text', (c) => c.notNull().references('patient.id'))
     .addColumn('version', 'integer', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active', 'rejected', 'inactive')`))
+    // When the patient decided (Consent.dateTime), as the form says.
     .addColumn('recorded_at', 'timestamptz', (c) => c.notNull())
+    // When the service received it: precedence between consents follows this, not a client's clock.
+    .addColumn('received_at', 'timestamptz', (c) => c.notNull())
     .addColumn('withdrawn_at', 'timestamptz')
     .addColumn('period_start', 'timestamptz')
     .addColumn('period_end', 'timestamptz')
@@ -22,7 +25,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     // The Consent resource, with the signed form, encrypted with the patient's data key.
     .addColumn('resource', 'text')
     .execute()
-  await db.schema.createIndex('consent_patient_idx').on('consent').columns(['patient_id', 'recorded_at']).execute()
+  await db.schema.createIndex('consent_patient_idx').on('consent').columns(['patient_id', 'received_at']).execute()
 
   await db.schema
     .createTable('signing_key')

@@ -84,11 +84,13 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   })
   admin.post('/emergency-reviews/:id/close', async (c) => {
     let body: { conclusion?: unknown; note?: unknown }
+    const expected = 'The body must be JSON: {"conclusion": "justified" | "unjustified", "note": "..."}'
     try {
       body = await c.req.json()
     } catch {
-      throw badRequest('The body must be JSON: {"conclusion": "justified" | "unjustified", "note": "..."}')
+      throw badRequest(expected)
     }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(expected)
     if (typeof body.conclusion !== 'string') throw badRequest('conclusion is required', ['conclusion'])
     if (body.note !== undefined && typeof body.note !== 'string') throw badRequest('note must be a string', ['note'])
     await closeEmergencyReview(deps, auditContext(c.var.principal, c.var.requestId), c.req.param('id'), body.conclusion, body.note)

@@ -50,6 +50,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (jwksUrl && !/^https?:\/\//.test(jwksUrl)) throw new ConfigError('OVERDRACHT_AUTH_JWKS_URL must be an http(s) URL')
     auth = { issuer, audience, ...(jwksUrl ? { jwksUrl } : {}), ...(jwksFile ? { jwksFile: resolve(jwksFile) } : {}) }
   }
+  // Development mode is for a newcomer's machine. With a database server or a master key in the
+  // environment it looks like a deployment, so it must be asked for by name.
+  if (!auth && (env.DATABASE_URL || env.OVERDRACHT_MASTER_KEY) && env.OVERDRACHT_DEVELOPMENT_MODE !== '1') {
+    throw new ConfigError(
+      'No identity provider is configured (OVERDRACHT_AUTH_*). Set it, or set OVERDRACHT_DEVELOPMENT_MODE=1 to run with self-made development keys',
+    )
+  }
   if (env.OVERDRACHT_BIG_REGISTER_URL && env.OVERDRACHT_BIG_REGISTER_FILE) {
     throw new ConfigError('Set at most one of OVERDRACHT_BIG_REGISTER_URL and OVERDRACHT_BIG_REGISTER_FILE')
   }

@@ -5,12 +5,17 @@ import { SYSTEM } from '../fhir/systems.js'
 export const AUDIT_EVENT_TYPE_SYSTEM = 'https://overdracht.nl/fhir/CodeSystem/audit-event-type'
 export const AUDIT_REASON_SYSTEM = 'https://overdracht.nl/fhir/CodeSystem/access-decision-reason'
 export const LEGAL_BASIS_SYSTEM = 'https://overdracht.nl/fhir/CodeSystem/legal-basis'
+export const PURPOSE_OF_USE_SYSTEM = 'https://overdracht.nl/fhir/CodeSystem/purpose-of-use'
 export const USER_ID_SYSTEM = 'https://overdracht.nl/fhir/NamingSystem/user'
 
 /** A stored entry as an R4 AuditEvent, with the NEN 7513 fields where the resource has a place for them. */
 export function rowToAuditEvent(row: AuditEventRow): AuditEvent {
   const purposes = [
-    { coding: [{ system: SYSTEM.consentPurpose, code: row.purpose }] },
+    {
+      coding: [
+        { system: row.purpose === 'handover' || row.purpose === 'action-perspective' ? SYSTEM.consentPurpose : PURPOSE_OF_USE_SYSTEM, code: row.purpose },
+      ],
+    },
     ...(row.legal_basis ? [{ coding: [{ system: LEGAL_BASIS_SYSTEM, code: row.legal_basis }] }] : []),
     ...(row.break_glass ? [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'BTG', display: 'break the glass' }] }] : []),
   ]

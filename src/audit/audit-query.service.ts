@@ -3,6 +3,7 @@ import type { Deps } from '../deps.js'
 import type { AuditEventRow } from '../db/schema.js'
 import { badRequest } from '../fhir/outcome.js'
 import { decideOrDeny } from '../consent/access.js'
+import { organisationInvolved } from '../consent/relationship.js'
 import { auditDecision, type AuditContext } from './audit.service.js'
 import { rowToAuditEvent } from './audit-event.js'
 
@@ -30,6 +31,7 @@ export function parseDateParams(values: string[]): Period {
   for (const raw of values) {
     const m = /^(ge|gt|le|lt|eq)?(\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?)$/.exec(raw)
     if (!m) throw badRequest('date must be a FHIR date search value, e.g. ge2026-11-01', ['date'])
+    if (Number(m[2]!.slice(0, 4)) < 1900) throw badRequest('date lies before 1900', ['date'])
     const prefix = m[1] ?? 'eq'
     const at = m[3] ? new Date(m[2]!) : amsterdamMidnight(m[2]!)
     if (Number.isNaN(at.getTime())) throw badRequest('date is not a valid date', ['date'])
@@ -61,12 +63,18 @@ export async function patientEvents(deps: Deps, patientId: string, period: Perio
  * the rows are returned.
  */
 export async function readPatientLog(deps: Deps, ctx: AuditContext, patientId: string, period: Period, kind: 'search' | 'access-log') {
-  const decision = await decideOrDeny(deps.db, deps, ctx, { principal: ctx.principal, action: 'audit.read' }, {}, { patientId, resourceType: 'AuditEvent' })
+  const involved = await organisationInvolved(deps.db, patientId, ctx.principal.org)
+  const decision = await decideOrDeny(deps.db, deps, ctx, { principal: ctx.principal, action: 'audit.read', purpose: 'privacy-oversight' }, { organisationInvolved: involved }, {
+    patientId,
+    purpose: 'privacy-oversight',
+    resourceType: 'AuditEvent',
+  })
   const rows = await patientEvents(deps, patientId, period)
   await auditDecision(deps.db, deps, ctx, {
     action: 'audit.read',
     decision,
     patientId,
+    purpose: 'privacy-oversight',
     resourceType: 'AuditEvent',
     detail: { kind, returned: rows.length, ...(period.from ? { from: period.from.toISOString() } : {}), ...(period.to ? { to: period.to.toISOString() } : {}) },
   })

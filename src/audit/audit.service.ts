@@ -42,6 +42,25 @@ const DATA_SEGMENT: Record<Action, string> = {
   'patient.erase': 'dossier',
 }
 
+/** The purpose of use recorded for each action (NEN 7513 purposeOfUse). */
+const PURPOSE_OF_USE: Record<Action, string> = {
+  'dossier.read': 'handover',
+  'dossier.upload': 'handover',
+  'patient.search': 'handover',
+  'consent.record': 'handover',
+  'consent.withdraw': 'handover',
+  'consent.read': 'handover',
+  'consent.token': 'handover',
+  'perspective.read': 'action-perspective',
+  'task.create': 'handover-coordination',
+  'task.update': 'handover-coordination',
+  'task.read': 'handover-coordination',
+  'task.search': 'handover-coordination',
+  'audit.read': 'privacy-oversight',
+  'emergency.review': 'privacy-oversight',
+  'patient.erase': 'privacy-oversight',
+}
+
 export interface AuditContext {
   principal: Principal
   requestId: string
@@ -82,7 +101,7 @@ export async function auditDecision(db: Executor, env: AuditEnv, ctx: AuditConte
     access_point: principal.accessPoint,
     patient_id: subject.patientId ?? null,
     data_segment: DATA_SEGMENT[subject.action],
-    purpose: subject.purpose ?? (subject.action === 'perspective.read' ? 'action-perspective' : 'handover'),
+    purpose: subject.purpose ?? PURPOSE_OF_USE[subject.action],
     legal_basis: subject.decision.legalBasis ?? null,
     consent_id: subject.decision.consentId ?? null,
     break_glass: subject.decision.obligations.includes('audit-break-glass'),

@@ -65,6 +65,10 @@ export function denial(reason: ReasonCode, action: Action, problem?: string): Ou
       return forbidden(
         'The BIG register does not confirm a current registration in a profession allowed to receive medical data',
       )
+    case 'deny-no-relationship':
+      return forbidden('Your organisation has no care or handover relationship with this patient')
+    case 'deny-other-organisation':
+      return forbidden('This belongs to another organisation')
     case 'deny-task-not-allowed':
       return forbidden('Your role may not create or change this task')
     case 'deny-organisation-type':

@@ -26,6 +26,7 @@ export interface ConsentKeyRing {
   signingKey(): Promise<{ kid: string; key: CryptoKey }>
   verificationKeys: JWTVerifyGetKey
   publicJwks(): Promise<JSONWebKeySet>
+  /** Retires the signing key; pass the longest lifetime a token can have (`MAX_TOKEN_LIFETIME_MS`). */
   rotate(maxTokenLifetimeMs: number): Promise<string>
 }
 
@@ -120,9 +121,10 @@ export function createConsentKeyRing(db: Db, masterKey: MasterKey, clock: Clock)
 
     async rotate(maxTokenLifetimeMs: number) {
       const now = clock.now()
+      // Other instances may sign with the old key until their key cache refreshes (60 s).
       await db
         .updateTable('signing_key')
-        .set({ retired_at: now, verify_until: new Date(now.getTime() + maxTokenLifetimeMs) })
+        .set({ retired_at: now, verify_until: new Date(now.getTime() + maxTokenLifetimeMs + 120_000) })
         .where('retired_at', 'is', null)
         .execute()
       const row = await createKey()

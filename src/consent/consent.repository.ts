@@ -11,9 +11,9 @@ export const findConsent = (db: Executor, id: string) =>
 export const lockConsent = (db: Executor, id: string) =>
   db.selectFrom('consent').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
 
-/** Every consent record of a patient, oldest first. Read on every decision: never cached. */
+/** Every consent record of a patient, in the order the service received them. Read on every decision: never cached. */
 export const listConsentsOfPatient = (db: Executor, patientId: string) =>
-  db.selectFrom('consent').selectAll().where('patient_id', '=', patientId).orderBy('recorded_at', 'asc').execute()
+  db.selectFrom('consent').selectAll().where('patient_id', '=', patientId).orderBy('received_at', 'asc').orderBy('id', 'asc').execute()
 
 export const markConsentWithdrawn = (db: Executor, id: string, now: Date, version: number, resource: string) =>
   db
@@ -61,7 +61,9 @@ export function rowToConsentFact(row: ConsentRow): ConsentFact {
   return {
     id: row.id,
     status: row.status,
-    recordedAt: row.recorded_at,
+    // Precedence follows the order of receipt: a refusal recorded after a consent beats it,
+    // whatever dates the forms carry.
+    recordedAt: row.received_at,
     ...(row.withdrawn_at ? { withdrawnAt: row.withdrawn_at } : {}),
     ...(row.period_start || row.period_end ? { period: period! } : {}),
     provisions,

@@ -7,14 +7,9 @@ import { SYSTEM } from '../fhir/systems.js'
 import { dataKeyForReading, dataKeyForWriting } from '../handover/data-keys.js'
 import { decryptContent, encryptContent } from '../handover/envelope.js'
 import { tokenSettings } from '../handover/handover.service.js'
-import {
-  addPatientIdentifiers,
-  findPatient,
-  findPatientIdsByIdentifiers,
-  insertPatient,
-  lockPatient,
-} from '../handover/patient.repository.js'
+import { findOrCreatePatient, findPatient, findPatientIdsByIdentifiers, lockPatient } from '../handover/patient.repository.js'
 import { caregiverFact, decideOrDeny } from './access.js'
+import { organisationInvolved } from './relationship.js'
 import { issueConsentToken } from './consent-token.js'
 import { parseConsent, referenceToActor } from './consent-resource.js'
 import {
@@ -36,13 +31,18 @@ export interface RecordedConsent {
   token?: { token: string; expiresAt: Date }
 }
 
-const MAX_TOKEN_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000
+export const MAX_TOKEN_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000
+/** How far a client's clock may run ahead of ours. */
+const CLOCK_SKEW_MS = 5 * 60 * 1000
 
 /** Records a consent or a refusal. The patient is created on first mention, matched by V-nummer. */
 export async function recordConsent(deps: Deps, ctx: AuditContext, consent: Consent): Promise<RecordedConsent> {
   const { db, clock } = deps
   const parsed = parseConsent(consent)
   if ('issues' in parsed) throw unprocessable(parsed.issues)
+  if (parsed.recordedAt.getTime() > clock.now().getTime() + CLOCK_SKEW_MS) {
+    throw unprocessable([issue('business-rule', 'Consent.dateTime lies in the future', ['Consent.dateTime'])])
+  }
   const big = await caregiverFact(deps, ctx, 'consent.record')
   const existing = await findPatientIdsByIdentifiers(db, [parsed.patient])
   const decision = await decideOrDeny(db, deps,
@@ -54,13 +54,7 @@ export async function recordConsent(deps: Deps, ctx: AuditContext, consent: Cons
   const id = randomUUID()
   const result = await db.transaction().execute(async (trx) => {
     const now = clock.now()
-    let patientId = (await findPatientIdsByIdentifiers(trx, [parsed.patient]))[0]
-    if (!patientId) {
-      patientId = await insertPatient(trx, now)
-      await addPatientIdentifiers(trx, patientId, [parsed.patient])
-      // A concurrent first mention may have won the identifier; use the winner.
-      patientId = (await findPatientIdsByIdentifiers(trx, [parsed.patient]))[0]!
-    }
+    const patientId = await findOrCreatePatient(trx, parsed.patient, now)
     const patient = await lockPatient(trx, patientId)
     if (!patient || patient.erased_at !== null) throw notFound('This patient has been erased')
     const resource: Consent = { ...consent, id, meta: { ...consent.meta, versionId: '1', lastUpdated: now.toISOString() } }
@@ -71,6 +65,7 @@ export async function recordConsent(deps: Deps, ctx: AuditContext, consent: Cons
       version: 1,
       status: parsed.status,
       recorded_at: parsed.recordedAt,
+      received_at: now,
       withdrawn_at: null,
       period_start: parsed.period?.start ?? null,
       period_end: parsed.period?.end ?? null,
@@ -112,15 +107,20 @@ export async function withdrawConsent(deps: Deps, ctx: AuditContext, id: string,
   }
   const big = await caregiverFact(deps, ctx, 'consent.withdraw')
   const current = await findConsent(db, id)
-  const decision = await decideOrDeny(db, deps,
+  const involved = current ? await organisationInvolved(db, current.patient_id, ctx.principal.org) : false
+  const decision = await decideOrDeny(
+    db,
+    deps,
     ctx,
     { principal: ctx.principal, action: 'consent.withdraw' },
-    { ...(big ? { big } : {}) },
+    { ...(big ? { big } : {}), patientExists: current !== undefined, organisationInvolved: involved },
     { patientId: current?.patient_id, resourceType: 'Consent', resourceId: id },
   )
   if (!current) throw notFound()
   return db.transaction().execute(async (trx) => {
     const now = clock.now()
+    // The patient's lock orders this withdrawal against uploads deciding on the same consents.
+    await lockPatient(trx, current.patient_id)
     const row = (await lockConsent(trx, id))!
     if (ifMatch !== undefined && ifMatch !== `W/"${row.version}"`) {
       throw new OutcomeError(412, [issue('conflict', 'The consent has changed since you read it (If-Match does not match)')])
@@ -166,10 +166,13 @@ export async function issueTokenForRecipient(deps: Deps, ctx: AuditContext, id: 
 
   const big = await caregiverFact(deps, ctx, 'consent.token')
   const row = await findConsent(db, id)
-  const decision = await decideOrDeny(db, deps,
+  const involved = row ? await organisationInvolved(db, row.patient_id, ctx.principal.org) : false
+  const decision = await decideOrDeny(
+    db,
+    deps,
     ctx,
     { principal: ctx.principal, action: 'consent.token' },
-    { ...(big ? { big } : {}) },
+    { ...(big ? { big } : {}), patientExists: row !== undefined, organisationInvolved: involved },
     { patientId: row?.patient_id, resourceType: 'Consent', resourceId: id },
   )
   if (!row) throw notFound()
@@ -231,7 +234,8 @@ export async function readConsent(deps: Deps, ctx: AuditContext, id: string): Pr
   const { db, clock } = deps
   const big = await caregiverFact(deps, ctx, 'consent.read')
   const row = await findConsent(db, id)
-  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'consent.read' }, { ...(big ? { big } : {}) }, {
+  const involved = row ? await organisationInvolved(db, row.patient_id, ctx.principal.org) : false
+  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'consent.read' }, { ...(big ? { big } : {}), patientExists: row !== undefined, organisationInvolved: involved }, {
     patientId: row?.patient_id,
     resourceType: 'Consent',
     resourceId: id,
@@ -245,7 +249,8 @@ export async function readConsent(deps: Deps, ctx: AuditContext, id: string): Pr
 export async function searchConsents(deps: Deps, ctx: AuditContext, patientId: string): Promise<Bundle> {
   const { db, clock } = deps
   const big = await caregiverFact(deps, ctx, 'consent.read')
-  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'consent.read' }, { ...(big ? { big } : {}) }, {
+  const involved = await organisationInvolved(db, patientId, ctx.principal.org)
+  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'consent.read' }, { ...(big ? { big } : {}), organisationInvolved: involved }, {
     patientId,
     resourceType: 'Consent',
   })

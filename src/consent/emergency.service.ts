@@ -73,7 +73,8 @@ export const REVIEW_CONCLUSIONS = ['justified', 'unjustified'] as const
 export async function listEmergencyReviews(deps: Deps, ctx: AuditContext, status: 'open' | 'closed' | undefined) {
   const { db, clock } = deps
   const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'emergency.review' }, {}, {})
-  let query = db.selectFrom('emergency_access').selectAll().orderBy('opened_at', 'asc')
+  // A privacy officer reviews the emergency access of its own organisation's caregivers.
+  let query = db.selectFrom('emergency_access').selectAll().where('org_id', '=', ctx.principal.org).orderBy('opened_at', 'asc')
   if (status) query = query.where('review_status', '=', status)
   const rows = await query.execute()
   const reviews: EmergencyReview[] = []
@@ -97,7 +98,13 @@ export async function listEmergencyReviews(deps: Deps, ctx: AuditContext, status
       note: row.review_note,
     })
   }
-  await auditDecision(db, deps, ctx, { action: 'emergency.review', decision, detail: { listed: reviews.length } })
+  // Each reason shown is a read of that patient's data: one entry per patient, in their access log.
+  await db.transaction().execute(async (trx) => {
+    for (const review of reviews) {
+      await auditDecision(trx, deps, ctx, { action: 'emergency.review', decision, patientId: review.patientId, resourceType: 'EmergencyReview', resourceId: review.id, detail: { read: 'reason' } })
+    }
+    if (reviews.length === 0) await auditDecision(trx, deps, ctx, { action: 'emergency.review', decision, detail: { listed: 0 } })
+  })
   return reviews
 }
 
@@ -112,7 +119,15 @@ export async function closeEmergencyReview(
   if (!(REVIEW_CONCLUSIONS as readonly string[]).includes(conclusion)) {
     throw badRequest(`conclusion must be one of ${REVIEW_CONCLUSIONS.join(', ')}`, ['conclusion'])
   }
-  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'emergency.review' }, {}, {})
+  const target = await db.selectFrom('emergency_access').select(['org_id', 'patient_id']).where('id', '=', id).executeTakeFirst()
+  const decision = await decideOrDeny(
+    db,
+    deps,
+    ctx,
+    { principal: ctx.principal, action: 'emergency.review' },
+    { ...(target ? { ownOrganisation: target.org_id === ctx.principal.org } : {}) },
+    { patientId: target?.patient_id, resourceType: 'EmergencyReview', resourceId: id },
+  )
   await db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('emergency_access').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
     if (!row) throw notFound('No such emergency review')

@@ -246,8 +246,27 @@ describe('precedence', () => {
 
 describe('privacy officer and other actions', () => {
   it('only a privacy officer reads the audit log', () => {
-    expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action: 'audit.read' }, {}, NOW).effect).toBe('permit')
-    expect(decide({ principal: gzaDoctor, action: 'audit.read' }, facts(), NOW).reason).toBe('deny-not-privacy-officer')
+    expect(decide({ principal: gzaDoctor, action: 'audit.read' }, facts({ organisationInvolved: true }), NOW).reason).toBe('deny-not-privacy-officer')
+  })
+  it('a privacy officer reads the log of patients its own care organisation is involved with', () => {
+    expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action: 'audit.read' }, { organisationInvolved: true }, NOW).effect).toBe('permit')
+  })
+  it('a privacy officer of an organisation not involved with the patient is refused the log and erasure', () => {
+    for (const action of ['audit.read', 'patient.erase'] as const) {
+      expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action }, { organisationInvolved: false }, NOW).reason).toBe('deny-no-relationship')
+    }
+  })
+  it('a privacy officer of a non-care organisation (DT&V) is refused the log, involved or not', () => {
+    expect(decide({ principal: { ...regievoerder, role: 'privacy-officer' }, action: 'audit.read' }, { organisationInvolved: true }, NOW).reason).toBe('deny-organisation-type')
+  })
+  it('consent records and tokens are for caregivers of an organisation involved with the patient', () => {
+    for (const action of ['consent.read', 'consent.withdraw', 'consent.token'] as const) {
+      expect(decide({ principal: gzaDoctor, action }, facts({ organisationInvolved: true }), NOW).effect).toBe('permit')
+      expect(decide({ principal: gzaDoctor, action }, facts({ organisationInvolved: false }), NOW).reason).toBe('deny-no-relationship')
+    }
+  })
+  it('an emergency review of another organisation is refused', () => {
+    expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action: 'emergency.review' }, { ownOrganisation: false }, NOW).reason).toBe('deny-other-organisation')
   })
   it('recording consent needs a verified caregiver of a source organisation', () => {
     expect(decide({ principal: gzaDoctor, action: 'consent.record' }, facts(), NOW).effect).toBe('permit')

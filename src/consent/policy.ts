@@ -23,7 +23,8 @@ export type Action =
   | 'emergency.review'
   | 'patient.erase'
 
-export type Purpose = 'handover' | 'action-perspective'
+/** Consent purposes, and the purposes of use the audit log records for other actions. */
+export type Purpose = 'handover' | 'action-perspective' | 'handover-coordination' | 'privacy-oversight'
 
 export type LegalBasis = 'EXPLICIT_CONSENT' | 'CONFLICT_OF_DUTIES' | 'DIRECT_TREATMENT' | 'LEGAL_OBLIGATION'
 
@@ -54,6 +55,8 @@ export type ReasonCode =
   | 'deny-no-task'
   | 'deny-big-unavailable'
   | 'deny-task-not-allowed'
+  | 'deny-no-relationship'
+  | 'deny-other-organisation'
 
 export type Obligation = 'audit-break-glass' | 'open-emergency-review' | 'open-emergency-window' | 'safety-critical-only'
 
@@ -90,7 +93,7 @@ export interface Period {
 export interface ConsentFact {
   id: string
   status: 'active' | 'rejected' | 'inactive'
-  /** When the consent or refusal was given (Consent.dateTime). */
+  /** When the service received the consent or refusal: the order in which they take effect. */
   recordedAt: Date
   /** When it was withdrawn; set for status `inactive`. */
   withdrawnAt?: Date
@@ -137,6 +140,14 @@ export interface Facts {
   taskParty?: 'requester' | 'owner' | 'recipient'
   /** The legal ground a caregiver recorded for disclosing safety-critical codes without consent. */
   recordedLegalGround?: LegalBasis
+  /** Whether the caller's organisation takes part in the patient's care or handover. */
+  organisationInvolved?: boolean
+  /** Whether what is asked for belongs to the caller's own organisation (an inbox, a review). */
+  ownOrganisation?: boolean
+  /** For a task update: whether the caller's party may make the status change asked for. */
+  transitionByParty?: boolean
+  /** For a task update: whether it changes which organisations are extra recipients. */
+  changesRecipients?: boolean
 }
 
 export interface AccessRequest {
@@ -186,23 +197,34 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
       if (!anyHandover) return deny('deny-no-consent')
       return permit('permit-consent', 'EXPLICIT_CONSENT', [], effective[effective.length - 1]?.id)
     }
-    case 'patient.search':
-    case 'consent.read': {
+    case 'patient.search': {
       const gate = caregiverGate(request, facts)
       return gate ?? permit('permit-caregiver', 'DIRECT_TREATMENT')
     }
-    case 'consent.record':
-    case 'consent.withdraw':
-    case 'consent.token': {
+    case 'consent.record': {
       const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
       return gate ?? permit('permit-caregiver', 'DIRECT_TREATMENT')
     }
+    case 'consent.read':
+    case 'consent.withdraw':
+    case 'consent.token': {
+      // Consent records and tokens belong to the organisations caring for the patient.
+      const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
+      if (gate) return gate
+      if (facts.patientExists === false) return deny('deny-patient-unknown')
+      return facts.organisationInvolved === true ? permit('permit-caregiver', 'DIRECT_TREATMENT') : deny('deny-no-relationship')
+    }
     case 'audit.read':
+    case 'patient.erase': {
+      // The care provider answers for the patient's log and erasure: its privacy officer, for its patients.
+      if (principal.role !== 'privacy-officer') return deny('deny-not-privacy-officer')
+      if (!SOURCE_ORG_TYPES.includes(principal.orgType)) return deny('deny-organisation-type')
+      if (facts.patientExists === false) return deny('deny-patient-unknown')
+      return facts.organisationInvolved === true ? permit('permit-privacy-officer', 'LEGAL_OBLIGATION') : deny('deny-no-relationship')
+    }
     case 'emergency.review':
-    case 'patient.erase':
-      return principal.role === 'privacy-officer'
-        ? permit('permit-privacy-officer', 'LEGAL_OBLIGATION')
-        : deny('deny-not-privacy-officer')
+      if (principal.role !== 'privacy-officer') return deny('deny-not-privacy-officer')
+      return facts.ownOrganisation === false ? deny('deny-other-organisation') : permit('permit-privacy-officer', 'LEGAL_OBLIGATION')
     case 'perspective.read':
       return decidePerspective(request, facts, now)
     case 'task.create':
@@ -212,12 +234,18 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
       if (principal.role === 'privacy-officer') return deny('deny-not-caregiver')
       if (principal.role === 'caregiver' && !isVerifiedCaregiver(request, facts)) return deny('deny-big-not-verified')
       if (facts.taskParty === undefined) return deny('deny-no-task')
-      if (action === 'task.update' && facts.taskParty === 'recipient') return deny('deny-task-not-allowed')
+      if (action === 'task.update') {
+        if (facts.taskParty === 'recipient') return deny('deny-task-not-allowed')
+        if (facts.transitionByParty === false) return deny('deny-task-not-allowed')
+        // Widening who may read the handelingsperspectief is the requester's call alone (P4).
+        if (facts.changesRecipients === true && facts.taskParty !== 'requester') return deny('deny-task-not-allowed')
+      }
       return permit('permit-task-party', 'LEGAL_OBLIGATION')
     }
     case 'task.search':
       if (principal.role === 'privacy-officer') return deny('deny-not-caregiver')
       if (principal.role === 'caregiver' && !isVerifiedCaregiver(request, facts)) return deny('deny-big-not-verified')
+      if (facts.ownOrganisation === false) return deny('deny-other-organisation')
       return permit('permit-task-party', 'LEGAL_OBLIGATION')
   }
 }

@@ -72,6 +72,7 @@ export interface ConsentTable {
   version: number
   status: 'active' | 'rejected' | 'inactive'
   recorded_at: Timestamp
+  received_at: Timestamp
   withdrawn_at: Timestamp | null
   period_start: Timestamp | null
   period_end: Timestamp | null

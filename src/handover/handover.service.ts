@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Bundle } from '@medplum/fhirtypes'
 import { auditDecision, type AuditContext } from '../audit/audit.service.js'
-import { caregiverFact, decideOrDeny } from '../consent/access.js'
+import { caregiverFact, decideOrDeny, denial } from '../consent/access.js'
+import { decide } from '../consent/policy.js'
 import { consentFactsOfPatient } from '../consent/consent.repository.js'
 import type { Deps } from '../deps.js'
 import { conflict, notFound, OutcomeError, issue } from '../fhir/outcome.js'
@@ -43,16 +44,25 @@ export async function uploadBundle(deps: Deps, ctx: AuditContext, bundle: Bundle
   const { db, clock } = deps
   const big = await caregiverFact(deps, ctx, 'dossier.upload')
   const patientId = await resolvePatientId(deps, subject.identifiers)
-  const consents = patientId ? await consentFactsOfPatient(db, patientId) : []
   const request = { principal: ctx.principal, action: 'dossier.upload' as const }
-  const facts = { ...(big ? { big } : {}), patientExists: patientId !== undefined, consents }
-  const decision = await decideOrDeny(db, deps, ctx, request, facts, { patientId, resourceType: 'Bundle' })
+  if (!patientId) {
+    // No consent was ever recorded for this patient: refused before anything is locked or written.
+    await decideOrDeny(db, deps, ctx, request, { ...(big ? { big } : {}), patientExists: false }, { resourceType: 'Bundle' })
+  }
 
   const id = randomUUID()
-  return db.transaction().execute(async (trx) => {
+  const outcome = await db.transaction().execute(async (trx) => {
     const now = clock.now()
+    // Decided under the patient's lock, which withdrawal and refusal take too: an upload cannot
+    // slip in after a withdrawal that committed first.
     const patient = await lockPatient(trx, patientId!)
-    if (!patient || patient.erased_at !== null) throw notFound()
+    const consents = patient && patient.erased_at === null ? await consentFactsOfPatient(trx, patientId!) : []
+    const facts = { ...(big ? { big } : {}), patientExists: patient !== undefined && patient.erased_at === null, consents }
+    const decision = decide(request, facts, now)
+    if (decision.effect === 'deny') {
+      await auditDecision(trx, deps, ctx, { action: 'dossier.upload', decision, patientId, resourceType: 'Bundle' })
+      return { denied: decision, stored: undefined }
+    }
     await addPatientIdentifiers(trx, patientId!, subject.identifiers)
     const version = await nextBundleVersion(trx, patientId!)
     const stored: Bundle = {
@@ -84,8 +94,10 @@ export async function uploadBundle(deps: Deps, ctx: AuditContext, bundle: Bundle
       resourceId: id,
       detail: { version },
     })
-    return { id, patientId: patientId!, version, lastUpdated: now, text }
+    return { denied: undefined, stored: { id, patientId: patientId!, version, lastUpdated: now, text } }
   })
+  if (outcome.denied) throw denial(outcome.denied.reason, 'dossier.upload')
+  return outcome.stored!
 }
 
 export interface ReadOptions {

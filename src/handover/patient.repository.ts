@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
 import type { Executor } from '../audit/audit.repository.js'
 
 export interface PatientIdentifier {
@@ -40,4 +41,18 @@ export async function addPatientIdentifiers(db: Executor, patientId: string, ide
     .values(identifiers.map((i) => ({ ...i, patient_id: patientId })))
     .onConflict((oc) => oc.columns(['system', 'value']).doNothing())
     .execute()
+}
+
+/**
+ * The patient an identifier names, created on first mention. Concurrent first mentions of the same
+ * identifier are serialised by an advisory lock on it, so exactly one patient is created. Call
+ * inside a transaction.
+ */
+export async function findOrCreatePatient(trx: Executor, identifier: PatientIdentifier, now: Date): Promise<string> {
+  await sql`select pg_advisory_xact_lock(hashtext(${`${identifier.system}|${identifier.value}`}))`.execute(trx)
+  const existing = (await findPatientIdsByIdentifiers(trx, [identifier]))[0]
+  if (existing) return existing
+  const id = await insertPatient(trx, now)
+  await addPatientIdentifiers(trx, id, [identifier])
+  return id
 }

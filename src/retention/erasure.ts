@@ -22,17 +22,21 @@ export async function erasePatientData(trx: Executor, patientId: string, now: Da
 }
 
 /**
- * Patients whose exchange copies have expired: no open task, and the last upload and the last
- * task to end lie more than the retention period back.
+ * Patients whose exchange copies have expired: something left to erase (a dossier version or a
+ * consent form), no open task, and their last activity (upload, consent, task change) more than
+ * the retention period back. With `patientId`, checks that one patient only.
  */
-export async function findExpiredPatients(db: Executor, cutoff: Date, limit: number): Promise<string[]> {
+export async function findExpiredPatients(db: Executor, cutoff: Date, limit: number, patientId?: string): Promise<string[]> {
   const { rows } = await sql<{ id: string }>`
     select p.id from patient p
     where p.erased_at is null
-      and exists (select 1 from bundle_version b where b.patient_id = p.id and b.content is not null)
+      ${patientId ? sql`and p.id = ${patientId}` : sql``}
+      and (exists (select 1 from bundle_version b where b.patient_id = p.id and b.content is not null)
+           or exists (select 1 from consent c where c.patient_id = p.id and c.resource is not null))
       and not exists (
         select 1 from task t where t.patient_id = p.id and t.status in ('requested', 'accepted', 'in-progress', 'on-hold'))
-      and (select max(b.uploaded_at) from bundle_version b where b.patient_id = p.id) < ${cutoff}
+      and coalesce((select max(b.uploaded_at) from bundle_version b where b.patient_id = p.id), '-infinity'::timestamptz) < ${cutoff}
+      and coalesce((select max(c.updated_at) from consent c where c.patient_id = p.id), '-infinity'::timestamptz) < ${cutoff}
       and coalesce((select max(t.updated_at) from task t where t.patient_id = p.id), '-infinity'::timestamptz) < ${cutoff}
     order by p.id
     limit ${limit}`.execute(db)

@@ -4,6 +4,7 @@ import { decideOrDeny } from '../consent/access.js'
 import type { Deps } from '../deps.js'
 import { badRequest, notFound } from '../fhir/outcome.js'
 import { findPatient } from '../handover/patient.repository.js'
+import { organisationInvolved } from '../consent/relationship.js'
 import { erasePatientData, findExpiredPatients } from './erasure.js'
 
 export interface RetentionResult {
@@ -42,11 +43,16 @@ export async function runRetentionIfDue(deps: Deps): Promise<RetentionResult> {
   const cutoff = new Date(now.getTime() - deps.settings.retentionMs)
   let erasedPatients = 0
   let erasedBundles = 0
+  const seen = new Set<string>()
   for (;;) {
-    const batch = await findExpiredPatients(db, cutoff, 100)
+    const batch = (await findExpiredPatients(db, cutoff, 100)).filter((id) => !seen.has(id))
     if (batch.length === 0) break
     for (const patientId of batch) {
+      seen.add(patientId)
       await db.transaction().execute(async (trx) => {
+        // Checked again under the patient's lock: an upload or task may have arrived since the search.
+        await trx.selectFrom('patient').select('id').where('id', '=', patientId).forUpdate().execute()
+        if ((await findExpiredPatients(trx, cutoff, 1, patientId)).length === 0) return
         const { bundles } = await erasePatientData(trx, patientId, clock.now())
         await auditSystemEvent(trx, deps, {
           eventType: 'patient.erase',
@@ -99,11 +105,17 @@ export function scheduleRetention(deps: Deps, everyMs = 3600_000): () => void {
 /** An erasure request, carried out at once by the privacy officer (AVG art. 17; BW 7:455). */
 export async function erasePatient(deps: Deps, ctx: AuditContext, patientId: string, reason: string | undefined) {
   if (!reason || reason.trim().length < 10) throw badRequest('A reason of at least 10 characters is required', ["Parameters.parameter.where(name='reason')"])
-  const decision = await decideOrDeny(deps.db, deps, ctx, { principal: ctx.principal, action: 'patient.erase' }, {}, { patientId, resourceType: 'Patient', resourceId: patientId })
+  const involved = await organisationInvolved(deps.db, patientId, ctx.principal.org)
+  const decision = await decideOrDeny(deps.db, deps, ctx, { principal: ctx.principal, action: 'patient.erase', purpose: 'privacy-oversight' }, { organisationInvolved: involved }, {
+    patientId,
+    purpose: 'privacy-oversight',
+    resourceType: 'Patient',
+    resourceId: patientId,
+  })
   if (!(await findPatient(deps.db, patientId))) throw notFound()
   return deps.db.transaction().execute(async (trx) => {
     const { bundles } = await erasePatientData(trx, patientId, deps.clock.now())
-    await auditDecision(trx, deps, ctx, { action: 'patient.erase', decision, patientId, resourceType: 'Patient', resourceId: patientId, detail: { bundles, request: 'erasure' } })
+    await auditDecision(trx, deps, ctx, { action: 'patient.erase', decision, patientId, purpose: 'privacy-oversight', resourceType: 'Patient', resourceId: patientId, detail: { bundles, request: 'erasure' } })
     return { bundles }
   })
 }

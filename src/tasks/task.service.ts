@@ -7,7 +7,7 @@ import type { TaskRow } from '../db/schema.js'
 import { badRequest, forbidden, issue, notFound, OutcomeError, unprocessable } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
 import { findCurrentBundleVersion } from '../handover/bundle.repository.js'
-import { addPatientIdentifiers, findPatient, findPatientIdsByIdentifiers, insertPatient } from '../handover/patient.repository.js'
+import { findOrCreatePatient, findPatient } from '../handover/patient.repository.js'
 import { OPEN_STATUSES, parseTask, transitionAllowed, type ParsedTask } from './task-resource.js'
 import { findTask, firstDossierOpen, insertTask, lockTask, searchTasks, updateTask } from './task.repository.js'
 
@@ -49,6 +49,8 @@ function canonicalTask(parsed: ParsedTask, id: string, version: number, patientI
   }
 }
 
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x))
+
 function partyOf(row: Pick<TaskRow, 'requester_org' | 'owner_org' | 'recipient_orgs'>, org: string) {
   if (row.requester_org === org) return 'requester' as const
   if (row.owner_org === org) return 'owner' as const
@@ -74,12 +76,7 @@ export async function createTask(deps: Deps, ctx: AuditContext, task: Task) {
     const now = clock.now()
     let patientId: string | undefined
     if (parsed.patient.identifier) {
-      patientId = (await findPatientIdsByIdentifiers(trx, [parsed.patient.identifier]))[0]
-      if (!patientId) {
-        patientId = await insertPatient(trx, now)
-        await addPatientIdentifiers(trx, patientId, [parsed.patient.identifier])
-        patientId = (await findPatientIdsByIdentifiers(trx, [parsed.patient.identifier]))[0]!
-      }
+      patientId = await findOrCreatePatient(trx, parsed.patient.identifier, now)
     } else {
       patientId = (await findPatient(trx, parsed.patient.id!))?.id
       if (!patientId) throw unprocessable([issue('not-found', 'Task.for names no known patient', ['Task.for.reference'])])
@@ -123,10 +120,19 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
   const big = await caregiverFact(deps, ctx, 'task.update')
   const current = await findTask(db, id)
   const party = current ? partyOf(current, ctx.principal.org) : undefined
-  const decision = await decideOrDeny(db, deps,
+  const transition = current && party && party !== 'recipient' ? transitionAllowed(current.status, parsed.status, party) : undefined
+  const changesRecipients = current ? !sameSet(current.recipient_orgs, parsed.recipientOrgs) : false
+  const decision = await decideOrDeny(
+    db,
+    deps,
     ctx,
     { principal: ctx.principal, action: 'task.update' },
-    { ...(big ? { big } : {}), ...(party ? { taskParty: party } : {}) },
+    {
+      ...(big ? { big } : {}),
+      ...(party ? { taskParty: party } : {}),
+      ...(transition ? { transitionByParty: transition !== 'not-yours' } : {}),
+      changesRecipients,
+    },
     { patientId: current?.patient_id, resourceType: 'Task', resourceId: id },
   )
   return db.transaction().execute(async (trx) => {
@@ -149,8 +155,9 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
     if (verdict === 'invalid') {
       throw new OutcomeError(409, [issue('business-rule', `A task cannot move from "${row.status}" to "${parsed.status}"`, ['Task.status'])])
     }
-    if (verdict === 'not-yours') {
-      throw forbidden(`Only the ${parsed.status === 'cancelled' ? 'requester' : 'owner'} may set status "${parsed.status}"`)
+    if (verdict === 'not-yours' || row.status !== current!.status) {
+      // The task changed between the decision and the lock.
+      throw new OutcomeError(409, [issue('conflict', 'The task changed while you were updating it; read it again')])
     }
     if (parsed.status === 'completed' && parsed.handoverMethod === 'dossier-released' && !(await findCurrentBundleVersion(trx, row.patient_id))) {
       throw unprocessable([issue('business-rule', 'There is no dossier for this patient to release; record handed-to-patient or phone-handover', ['Task.output'])])
@@ -227,8 +234,14 @@ export async function searchTaskList(deps: Deps, ctx: AuditContext, q: InboxQuer
   const value = org.includes('|') ? org.slice(org.indexOf('|') + 1) : org
   const statuses = q.status ? q.status.split(',').map((s) => s.trim()).filter(Boolean) : undefined
   const big = await caregiverFact(deps, ctx, 'task.search')
-  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'task.search' }, { ...(big ? { big } : {}) }, { resourceType: 'Task' })
-  if (value !== ctx.principal.org) throw forbidden('You can list the tasks of your own organisation only')
+  const decision = await decideOrDeny(
+    db,
+    deps,
+    ctx,
+    { principal: ctx.principal, action: 'task.search' },
+    { ...(big ? { big } : {}), ownOrganisation: value === ctx.principal.org },
+    { resourceType: 'Task' },
+  )
   const rows = await searchTasks(db, { org: value, role: q.owner ? 'owner' : 'requester', ...(statuses ? { statuses } : {}), ...(q.code ? { code: q.code } : {}) })
   const now = clock.now().getTime()
   const entries: Task[] = []

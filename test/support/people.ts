@@ -37,6 +37,8 @@ export const CALLERS = {
   kmarEscort: { sub: 'kmar-1', org: URA.kmar, org_type: 'kmar', role: 'escort' },
   coaCaseManager: { sub: 'coa-1', org: URA.coa, org_type: 'coa', role: 'casemanager' },
   privacyOfficer: { sub: 'po-1', org: URA.gza, org_type: 'gza', role: 'privacy-officer' },
+  djiPrivacyOfficer: { sub: 'po-dji-1', org: URA.dji, org_type: 'dji-medical', role: 'privacy-officer' },
+  dtvPrivacyOfficer: { sub: 'po-dtv-1', org: URA.dtv, org_type: 'dtv', role: 'privacy-officer' },
 } as const
 
 export type CallerName = keyof typeof CALLERS
