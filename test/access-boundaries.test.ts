@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_TOKEN_LIFETIME_MS } from '../src/consent/consent.service.js'
 import { SYSTEM } from '../src/fhir/systems.js'
 import { runRetentionIfDue } from '../src/retention/retention.service.js'
-import { consentResource, handoverBundle, newVNummer, taskResource } from './support/fhir-builders.js'
+import { consentResource, handoverBundle, newVNummer, taskResource, type ConsentSpec } from './support/fhir-builders.js'
 import { URA } from './support/people.js'
 import { createTestApp, type TestApp } from './support/test-app.js'
 
@@ -16,7 +16,7 @@ afterAll(async () => t?.close())
 const DAY = 24 * 3600_000
 const text = (res: Response) => res.clone().text()
 
-async function consented(extra: Partial<Parameters<typeof consentResource>[0]> = {}) {
+async function consented(extra: Partial<ConsentSpec> = {}) {
   const vNummer = newVNummer()
   const res = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consentResource({ vNummer, ...extra }) })
   expect(res.status, await text(res)).toBe(201)

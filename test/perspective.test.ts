@@ -97,9 +97,15 @@ describe('the audience matrix', () => {
     expect(param(p, 'disclosure')[0]?.valueCode).toBe('consent')
   })
 
-  it('a verified caregiver sees every code', async () => {
+  it('a verified caregiver of an organisation involved with the patient sees every code', async () => {
     const s = await setup()
-    expect(codes(await perspective(s, 'escortNurse'))).toHaveLength(9)
+    expect(codes(await perspective(s, 'gzaDoctor'))).toHaveLength(9)
+  })
+
+  it('a verified caregiver of an organisation not involved with the patient is refused', async () => {
+    const s = await setup()
+    const res = await t.get(`/fhir/Patient/${s.patientId}/$handelingsperspectief`, { as: 'escortNurse' })
+    expect(res.status, await text(res)).toBe(403)
   })
 
   it('without consent for action-perspective a non-caregiver sees only safety-critical codes with a recorded legal ground, and the contact line', async () => {
@@ -175,7 +181,7 @@ describe('P4: only with an open task naming the organisation', () => {
 
   it('neither caregivers nor non-caregivers get the dossier through a task or the perspective', async () => {
     const s = await setup()
-    for (const as of ['regievoerder', 'dvoEscort', 'escortNurse'] as const) {
+    for (const as of ['regievoerder', 'dvoEscort', 'gzaDoctor'] as const) {
       const body = await text(await t.get(`/fhir/Patient/${s.patientId}/$handelingsperspectief`, { as }))
       expect(body).not.toContain('GEHEIM')
       expect(body).not.toContain('Clozapine')

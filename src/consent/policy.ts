@@ -274,6 +274,8 @@ function decidePerspective(request: AccessRequest, facts: Facts, now: Date): Dec
   if (principal.role === 'caregiver') {
     if (!isVerifiedCaregiver(request, facts)) return deny('deny-big-not-verified')
     if (facts.patientExists !== true) return deny('deny-patient-unknown')
+    // Caregivers see every code, so only those of an organisation involved with the patient.
+    if (facts.organisationInvolved !== true) return deny('deny-no-relationship')
     return permit('permit-caregiver', 'DIRECT_TREATMENT')
   }
   if (facts.patientExists !== true) return deny('deny-patient-unknown')

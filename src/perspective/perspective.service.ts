@@ -1,6 +1,7 @@
 import type { Bundle, Parameters, ParametersParameter } from '@medplum/fhirtypes'
 import { auditDecision, type AuditContext } from '../audit/audit.service.js'
 import { caregiverFact, decideOrDeny } from '../consent/access.js'
+import { organisationInvolved } from '../consent/relationship.js'
 import { consentFactsOfPatient } from '../consent/consent.repository.js'
 import type { LegalBasis } from '../consent/policy.js'
 import type { Deps } from '../deps.js'
@@ -65,6 +66,7 @@ export async function readPerspective(deps: Deps, ctx: AuditContext, selector: P
   const big = await caregiverFact(deps, ctx, 'perspective.read')
   const patientId = await resolve(deps, selector)
   const nonCaregiver = principal.role !== 'caregiver'
+  const involved = patientId && !nonCaregiver ? await organisationInvolved(db, patientId, principal.org) : false
   const openTaskForCaller = patientId && nonCaregiver ? await hasOpenTaskNaming(db, patientId, principal.org) : false
   const consents = patientId && nonCaregiver && openTaskForCaller ? await consentFactsOfPatient(db, patientId) : []
   const stored = patientId ? await findCurrentPerspective(db, patientId) : undefined
@@ -73,7 +75,7 @@ export async function readPerspective(deps: Deps, ctx: AuditContext, selector: P
   const decision = await decideOrDeny(db, deps,
     ctx,
     { principal, action: 'perspective.read', purpose: 'action-perspective' },
-    { ...(big ? { big } : {}), patientExists: patientId !== undefined, consents, openTaskForCaller, recordedLegalGround },
+    { ...(big ? { big } : {}), patientExists: patientId !== undefined, consents, openTaskForCaller, recordedLegalGround, organisationInvolved: involved },
     { patientId, purpose: 'action-perspective', resourceType: 'Patient' },
   )
   const audience = audienceForRole(principal.role)
