@@ -244,6 +244,47 @@ describe('precedence', () => {
   })
 })
 
+describe('P4 action flags', () => {
+  const perspective = (principal: AccessRequest['principal']): AccessRequest => ({ principal, action: 'perspective.read', purpose: 'action-perspective' })
+  const withPerspectiveConsent = consent({ provisions: [{ type: 'permit', purposes: ['action-perspective'], actors: [{ orgType: 'dtv' }] }] })
+  it('a regievoerder with an open task and consent for action-perspective sees its role column on explicit consent', () => {
+    const d = decide(perspective(regievoerder), { patientExists: true, openTaskForCaller: true, consents: [withPerspectiveConsent] }, NOW)
+    expect(d).toMatchObject({ effect: 'permit', reason: 'permit-consent', legalBasis: 'EXPLICIT_CONSENT' })
+  })
+  it('without that consent it sees only safety-critical codes with a recorded legal ground', () => {
+    const d = decide(perspective(regievoerder), { patientExists: true, openTaskForCaller: true, consents: [consent()], recordedLegalGround: 'CONFLICT_OF_DUTIES' }, NOW)
+    expect(d).toMatchObject({ effect: 'permit', reason: 'permit-safety-critical-only', legalBasis: 'CONFLICT_OF_DUTIES' })
+    expect(d.obligations).toContain('safety-critical-only')
+  })
+  it('a withdrawn action-perspective consent falls back to safety-critical codes only', () => {
+    const withdrawn = { ...withPerspectiveConsent, status: 'inactive' as const, withdrawnAt: at(-1) }
+    expect(decide(perspective(regievoerder), { patientExists: true, openTaskForCaller: true, consents: [withdrawn] }, NOW).reason).toBe('permit-safety-critical-only')
+  })
+  it('without an open task naming its organisation a non-caregiver is refused', () => {
+    expect(decide(perspective(regievoerder), { patientExists: true, openTaskForCaller: false, consents: [withPerspectiveConsent] }, NOW).reason).toBe('deny-no-task')
+  })
+  it('a caregiver of an organisation involved with the patient sees all codes; one not involved is refused', () => {
+    expect(decide(perspective(gzaDoctor), { big: { verified: true }, patientExists: true, organisationInvolved: true }, NOW).reason).toBe('permit-caregiver')
+    expect(decide(perspective(gzaDoctor), { big: { verified: true }, patientExists: true, organisationInvolved: false }, NOW).reason).toBe('deny-no-relationship')
+  })
+  it('a privacy officer has no handelingsperspectief', () => {
+    expect(decide(perspective({ ...regievoerder, role: 'privacy-officer' }), { patientExists: true, openTaskForCaller: true }, NOW).effect).toBe('deny')
+  })
+})
+
+describe('tasks', () => {
+  it('a DT&V regievoerder announces departures and cases, not transfers', () => {
+    const create = (taskCode: 'transfer' | 'departure' | 'case') => decide({ principal: regievoerder, action: 'task.create' }, { taskCode }, NOW).effect
+    expect([create('departure'), create('case'), create('transfer')]).toEqual(['permit', 'permit', 'deny'])
+  })
+  it('an extra recipient may read a task but not change it; only the requester changes recipients', () => {
+    expect(decide({ principal: regievoerder, action: 'task.read' }, { taskParty: 'recipient' }, NOW).effect).toBe('permit')
+    expect(decide({ principal: regievoerder, action: 'task.update' }, { taskParty: 'recipient' }, NOW).effect).toBe('deny')
+    expect(decide({ principal: regievoerder, action: 'task.update' }, { taskParty: 'owner', changesRecipients: true }, NOW).effect).toBe('deny')
+    expect(decide({ principal: regievoerder, action: 'task.update' }, { taskParty: 'requester', changesRecipients: true }, NOW).effect).toBe('permit')
+  })
+})
+
 describe('privacy officer and other actions', () => {
   it('only a privacy officer reads the audit log', () => {
     expect(decide({ principal: gzaDoctor, action: 'audit.read' }, facts({ organisationInvolved: true }), NOW).reason).toBe('deny-not-privacy-officer')
