@@ -13,6 +13,8 @@ describe('the README examples stay valid', () => {
     const consent = read<Consent>('consent.json')
     expect(validateFhirResource(consent)).toEqual([])
     expect('issues' in parseConsent(consent)).toBe(false)
+    // The service refuses a consent dated in the future; the walkthrough runs today.
+    expect(Date.parse(consent.dateTime!)).toBeLessThan(Date.now())
   })
 
   it('examples/handover-bundle.json is a valid handover bundle whose perspective has the codes the README names', () => {
