@@ -36,6 +36,8 @@ export function capabilityStatement(version: string, now: Date): CapabilityState
                 name: 'handelingsperspectief',
                 definition: 'https://overdracht.nl/fhir/OperationDefinition/Patient-handelingsperspectief',
               },
+              { name: 'access-log', definition: 'https://overdracht.nl/fhir/OperationDefinition/Patient-access-log' },
+              { name: 'erase', definition: 'https://overdracht.nl/fhir/OperationDefinition/Patient-erase' },
             ],
           },
           {
@@ -45,6 +47,26 @@ export function capabilityStatement(version: string, now: Date): CapabilityState
             operation: [{ name: 'token', definition: 'https://overdracht.nl/fhir/OperationDefinition/Consent-token' }],
             versioning: 'versioned',
           },
+          {
+            type: 'Task',
+            interaction: [{ code: 'create' }, { code: 'update' }, { code: 'read' }, { code: 'search-type' }],
+            searchParam: [
+              { name: 'owner', type: 'reference' },
+              { name: 'requester', type: 'reference' },
+              { name: 'status', type: 'token' },
+              { name: 'code', type: 'token' },
+            ],
+            versioning: 'versioned',
+          },
+          {
+            type: 'AuditEvent',
+            interaction: [{ code: 'search-type' }],
+            searchParam: [
+              { name: 'patient', type: 'reference' },
+              { name: 'date', type: 'date' },
+            ],
+          },
+          { type: 'CodeSystem', interaction: [{ code: 'read' }] },
         ],
       },
     ],
