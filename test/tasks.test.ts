@@ -2,6 +2,7 @@ import type { Bundle, Task } from '@medplum/fhirtypes'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { consentResource, handoverBundle, newVNummer, taskResource, type TaskSpec } from './support/fhir-builders.js'
 import { URA, type CallerName } from './support/people.js'
+import { exampleHandoverBundle, exampleMedicalPostponementObservation } from '../src/perspective/examples.js'
 import { createTestApp, type TestApp } from './support/test-app.js'
 
 let t: TestApp
@@ -214,5 +215,38 @@ describe('read receipts', () => {
       expect(body).not.toContain('Testpersoon')
       expect(body).not.toContain('"entry"')
     }
+  })
+})
+
+describe('art. 64 Vw: no departure while a medical postponement is granted', () => {
+  async function patientWithPostponement(until?: string) {
+    const vNummer = newVNummer()
+    expect((await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consentResource({ vNummer }) })).status).toBe(201)
+    const bundle = exampleHandoverBundle(vNummer, [
+      exampleMedicalPostponementObservation('granted', t.clock.now().toISOString(), until ? { until } : {}),
+    ])
+    const upload = await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: bundle })
+    expect(upload.status, await text(upload)).toBe(201)
+    return vNummer
+  }
+
+  it('a departure planned inside a granted postponement is refused, naming the procedure and not the reason', async () => {
+    const vNummer = await patientWithPostponement('2027-03-01')
+    const res = await t.post('/fhir/Task', { as: 'regievoerder', body: taskResource({ vNummer, requester: URA.dtv, owner: URA.dvo, start: inDays(10) }) })
+    const body = await text(res)
+    expect(res.status, body).toBe(409)
+    expect(body).toContain('art. 64 Vw')
+  })
+
+  it('a departure planned after the postponement ends can be announced', async () => {
+    const vNummer = await patientWithPostponement('2026-12-01')
+    const res = await t.post('/fhir/Task', { as: 'regievoerder', body: taskResource({ vNummer, requester: URA.dtv, owner: URA.dvo, start: '2026-12-15T08:00:00Z' }) })
+    expect(res.status, await text(res)).toBe(201)
+  })
+
+  it('a postponement granted without an end blocks every departure', async () => {
+    const vNummer = await patientWithPostponement()
+    const res = await t.post('/fhir/Task', { as: 'regievoerder', body: taskResource({ vNummer, requester: URA.dtv, owner: URA.dvo, start: '2030-01-01T08:00:00Z' }) })
+    expect(res.status, await text(res)).toBe(409)
   })
 })

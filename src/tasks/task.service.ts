@@ -8,8 +8,34 @@ import { badRequest, forbidden, issue, notFound, OutcomeError, unprocessable } f
 import { SYSTEM } from '../fhir/systems.js'
 import { findCurrentBundleVersion } from '../handover/bundle.repository.js'
 import { findOrCreatePatient, findPatient } from '../handover/patient.repository.js'
+import type { Executor } from '../audit/audit.repository.js'
+import { findCurrentPerspective } from '../perspective/perspective.repository.js'
+import type { DerivedFlag } from '../perspective/derive.js'
 import { OPEN_STATUSES, parseTask, transitionAllowed, type ParsedTask } from './task-resource.js'
 import { findTask, firstDossierOpen, insertTask, lockTask, searchTasks, updateTask } from './task.repository.js'
+
+/**
+ * Art. 64 Vw: no removal while travel is medically irresponsible. A departure cannot be announced
+ * or moved forward while the patient's current perspective says a medical postponement is granted
+ * and runs past the planned date. The answer names the procedure, never the reason behind it.
+ */
+async function checkNoPostponement(db: Executor, patientId: string, plannedStart: string | undefined, status: string): Promise<void> {
+  if (status === 'cancelled' || status === 'rejected') return
+  const current = await findCurrentPerspective(db, patientId)
+  const flag = ((current?.flags as DerivedFlag[] | undefined) ?? []).find((f) => f.code === 'medical-postponement')
+  if (flag?.value !== 'granted') return
+  const until = flag.until ? Date.parse(flag.until) : Number.POSITIVE_INFINITY
+  const planned = plannedStart ? Date.parse(plannedStart) : Number.NEGATIVE_INFINITY
+  if (planned < until) {
+    throw new OutcomeError(409, [
+      issue(
+        'business-rule',
+        `A medical postponement (art. 64 Vw) is granted${flag.until ? ` until ${flag.until}` : ''}; the departure cannot be planned before it ends. Contact the medical service.`,
+        ['Task.executionPeriod.start'],
+      ),
+    ])
+  }
+}
 
 export const DOSSIER_OPENED_URL = 'https://overdracht.nl/fhir/StructureDefinition/dossier-opened'
 export const AT_RISK_WINDOW_MS = 24 * 3600_000
@@ -81,6 +107,7 @@ export async function createTask(deps: Deps, ctx: AuditContext, task: Task) {
       patientId = (await findPatient(trx, parsed.patient.id!))?.id
       if (!patientId) throw unprocessable([issue('not-found', 'Task.for names no known patient', ['Task.for.reference'])])
     }
+    if (parsed.code === 'departure') await checkNoPostponement(trx, patientId, parsed.plannedStart, parsed.status)
     const resource = canonicalTask(parsed, id, 1, patientId, parsed.patient.identifier?.value, now, now.toISOString())
     await insertTask(trx, {
       id,
@@ -161,6 +188,9 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
     }
     if (parsed.status === 'completed' && parsed.handoverMethod === 'dossier-released' && !(await findCurrentBundleVersion(trx, row.patient_id))) {
       throw unprocessable([issue('business-rule', 'There is no dossier for this patient to release; record handed-to-patient or phone-handover', ['Task.output'])])
+    }
+    if (row.code === 'departure' && parsed.status !== row.status && ['in-progress', 'completed'].includes(parsed.status)) {
+      await checkNoPostponement(trx, row.patient_id, parsed.plannedStart, parsed.status)
     }
     const now = clock.now()
     const version = row.version + 1
