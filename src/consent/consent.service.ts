@@ -96,6 +96,22 @@ export async function recordConsent(deps: Deps, ctx: AuditContext, consent: Cons
   return recorded
 }
 
+/** Gathers the facts about one consent record and decides `action` on it; a deny is audited and thrown. */
+async function decideOnConsent(deps: Deps, ctx: AuditContext, action: 'consent.read' | 'consent.withdraw' | 'consent.token', id: string) {
+  const big = await caregiverFact(deps, ctx, action)
+  const row = await findConsent(deps.db, id)
+  const involved = row ? await organisationInvolved(deps.db, row.patient_id, ctx.principal.org) : false
+  const decision = await decideOrDeny(
+    deps.db,
+    deps,
+    ctx,
+    { principal: ctx.principal, action },
+    { ...(big ? { big } : {}), patientExists: row !== undefined, organisationInvolved: involved },
+    { patientId: row?.patient_id, resourceType: 'Consent', resourceId: id },
+  )
+  return { row, decision }
+}
+
 /** P6: withdrawal. Every token issued under the consent fails on its next use. */
 export async function withdrawConsent(deps: Deps, ctx: AuditContext, id: string, body: Consent, ifMatch: string | undefined) {
   const { db, clock } = deps
@@ -105,17 +121,7 @@ export async function withdrawConsent(deps: Deps, ctx: AuditContext, id: string,
       issue('business-rule', 'Only withdrawal (status "inactive") is accepted; record a new Consent for other changes', ['Consent.status']),
     ])
   }
-  const big = await caregiverFact(deps, ctx, 'consent.withdraw')
-  const current = await findConsent(db, id)
-  const involved = current ? await organisationInvolved(db, current.patient_id, ctx.principal.org) : false
-  const decision = await decideOrDeny(
-    db,
-    deps,
-    ctx,
-    { principal: ctx.principal, action: 'consent.withdraw' },
-    { ...(big ? { big } : {}), patientExists: current !== undefined, organisationInvolved: involved },
-    { patientId: current?.patient_id, resourceType: 'Consent', resourceId: id },
-  )
+  const { row: current, decision } = await decideOnConsent(deps, ctx, 'consent.withdraw', id)
   if (!current) throw notFound()
   return db.transaction().execute(async (trx) => {
     const now = clock.now()
@@ -164,17 +170,7 @@ export async function issueTokenForRecipient(deps: Deps, ctx: AuditContext, id: 
   const period = periodParam?.valuePeriod as FhirPeriod | undefined
   if (periodParam && !period) throw badRequest('period must be a valuePeriod', ["Parameters.parameter.where(name='period')"])
 
-  const big = await caregiverFact(deps, ctx, 'consent.token')
-  const row = await findConsent(db, id)
-  const involved = row ? await organisationInvolved(db, row.patient_id, ctx.principal.org) : false
-  const decision = await decideOrDeny(
-    db,
-    deps,
-    ctx,
-    { principal: ctx.principal, action: 'consent.token' },
-    { ...(big ? { big } : {}), patientExists: row !== undefined, organisationInvolved: involved },
-    { patientId: row?.patient_id, resourceType: 'Consent', resourceId: id },
-  )
+  const { row, decision } = await decideOnConsent(deps, ctx, 'consent.token', id)
   if (!row) throw notFound()
   const now = clock.now()
   const all = (await listConsentsOfPatient(db, row.patient_id)).map(rowToConsentFact)
@@ -232,14 +228,7 @@ async function rowToResource(deps: Deps, row: ConsentRow): Promise<Consent | und
 
 export async function readConsent(deps: Deps, ctx: AuditContext, id: string): Promise<{ version: number; resource: Consent }> {
   const { db, clock } = deps
-  const big = await caregiverFact(deps, ctx, 'consent.read')
-  const row = await findConsent(db, id)
-  const involved = row ? await organisationInvolved(db, row.patient_id, ctx.principal.org) : false
-  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'consent.read' }, { ...(big ? { big } : {}), patientExists: row !== undefined, organisationInvolved: involved }, {
-    patientId: row?.patient_id,
-    resourceType: 'Consent',
-    resourceId: id,
-  })
+  const { row, decision } = await decideOnConsent(deps, ctx, 'consent.read', id)
   const resource = row ? await rowToResource(deps, row) : undefined
   if (!row || !resource) throw notFound()
   await auditDecision(db, deps, ctx, { action: 'consent.read', decision, patientId: row.patient_id, resourceType: 'Consent', resourceId: id })
