@@ -87,7 +87,7 @@ describe('P8: no medical content reaches non-caregivers', () => {
         const { id: bundleId } = (await upload.json()) as Bundle
         const task = await t.post('/fhir/Task', {
           as: 'regievoerder',
-          body: taskResource({ vNummer, requester: URA.dtv, owner: URA.dvo, recipients: [URA.kmar, URA.coa], start: new Date(Date.parse(now) + 86_400_000).toISOString() }),
+          body: taskResource({ vNummer, requester: URA.dtv, owner: URA.dvo, recipients: [URA.kmar, URA.coa], start: s.postponement === 'granted' ? '2027-07-01T08:00:00Z' : new Date(Date.parse(now) + 86_400_000).toISOString() }),
         })
         expect(task.status).toBe(201)
         const taskId = ((await task.json()) as { id: string }).id
