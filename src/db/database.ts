@@ -8,7 +8,8 @@ import type { Database } from './schema.js'
 export type Db = Kysely<Database>
 
 export type DatabaseTarget =
-  | { kind: 'server'; url: string; poolSize?: number }
+  /** `preparedStatements`: default on; off for a pooler that cannot carry them (see `prepareStatements`). */
+  | { kind: 'server'; url: string; poolSize?: number; preparedStatements?: boolean }
   | { kind: 'embedded'; dataDir: string | undefined }
 
 /** Opens the database: a PostgreSQL server through `pg`, or embedded PostgreSQL (PGlite). */
@@ -17,9 +18,58 @@ export async function openDatabase(target: DatabaseTarget): Promise<Db> {
     const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 })
     // An idle client losing its server connection must not take the process down.
     pool.on('error', () => {})
+    if (target.preparedStatements !== false) pool.on('connect', prepareStatements)
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   }
   if (target.dataDir !== undefined) await mkdir(target.dataDir, { recursive: true })
   const pglite = await PGlite.create(target.dataDir ?? 'memory://')
   return new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
+}
+
+/** Distinct statements one connection keeps prepared; past that, statements run unprepared. */
+export const MAX_PREPARED_PER_CONNECTION = 500
+
+const inTransactionStart = /^\s*(begin|start\s+transaction)\b/i
+const inTransactionEnd = /^\s*(commit|rollback|end|abort)\b/i
+
+/** PostgreSQL's answer when a prepared `select *` meets a table whose columns changed since. */
+const isStalePlan = (err: unknown) =>
+  (err as { code?: string } | undefined)?.code === '0A000' && /cached plan must not change result type/.test(String((err as Error).message))
+
+/**
+ * Makes each parameterised statement a named prepared statement on this connection the first time
+ * it runs there, so PostgreSQL parses and plans it once per connection instead of on every call
+ * (with `pg`'s unnamed statements it does both every time: about half its CPU time per request
+ * on the service's short lookups; docs/performance.md). Plans follow PostgreSQL's plan cache
+ * (`plan_cache_mode`, re-planned after DDL). When a table's columns change under a running
+ * instance (a migration), the first call of an affected statement gets a stale-plan error: the
+ * statement is prepared again under a new name, and outside a transaction the call is retried.
+ */
+export function prepareStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>
+  const names = new Map<string, string>()
+  let next = 0
+  let inTransaction = false
+  const nameOf = (text: string) => {
+    let name = names.get(text)
+    if (name === undefined && names.size < MAX_PREPARED_PER_CONNECTION) names.set(text, (name = `ov_${next++}`))
+    return name
+  }
+  ;(client as unknown as { query: unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof config !== 'string' || callback !== undefined) return query(config, values, callback)
+    if (!Array.isArray(values) || values.length === 0) {
+      if (inTransactionStart.test(config)) inTransaction = true
+      else if (inTransactionEnd.test(config)) inTransaction = false
+      return query(config, values)
+    }
+    const name = nameOf(config)
+    if (name === undefined) return query(config, values)
+    return query({ name, text: config, values }).catch((err: unknown) => {
+      if (!isStalePlan(err)) throw err
+      names.delete(config)
+      if (inTransaction) throw err
+      const fresh = nameOf(config)
+      return query(fresh === undefined ? { text: config, values } : { name: fresh, text: config, values })
+    })
+  }
 }

@@ -158,19 +158,24 @@ export async function readDossier(
   const key = await dataKeyForReading(db, deps.masterKey, version.patient_id)
   if (!key || version.content === null) throw notFound()
   const text = await decryptContent(version.content, key, version.id)
-  await db.transaction().execute(async (trx) => {
-    if (decision.obligations.includes('open-emergency-window')) {
+  const entry = {
+    action: 'dossier.read' as const,
+    decision,
+    patientId: version.patient_id,
+    resourceType: 'Bundle',
+    resourceId: version.id,
+    detail: { version: version.version },
+  }
+  if (decision.obligations.includes('open-emergency-window')) {
+    // The window and the entry that records it commit together, or neither does.
+    await db.transaction().execute(async (trx) => {
       await openEmergencyWindow(trx, deps, ctx, version.patient_id, options.emergencyReason!, key)
-    }
-    await auditDecision(trx, deps, ctx, {
-      action: 'dossier.read',
-      decision,
-      patientId: version.patient_id,
-      resourceType: 'Bundle',
-      resourceId: version.id,
-      detail: { version: version.version },
+      await auditDecision(trx, deps, ctx, entry)
     })
-  })
+  } else {
+    // Nothing else to write: the entry joins the audit log's group commit (committed before we answer).
+    await auditDecision(db, deps, ctx, entry)
+  }
   return { id: version.id, patientId: version.patient_id, version: version.version, lastUpdated: version.uploaded_at, text }
 }
 

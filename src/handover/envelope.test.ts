@@ -1,0 +1,61 @@
+import { createCipheriv, randomBytes } from 'node:crypto'
+import { compactDecrypt, CompactEncrypt } from 'jose'
+import { describe, expect, it } from 'vitest'
+import { decryptContent, encryptContent, newDataKey } from './envelope.js'
+
+const text = JSON.stringify({ resourceType: 'Bundle', type: 'collection', note: 'é ✓ '.repeat(2000) })
+
+describe('content encryption (JWE dir + A256GCM)', () => {
+  it('round-trips, with a fresh IV each time', async () => {
+    const key = newDataKey()
+    const a = await encryptContent(text, key, 'bundle-1')
+    const b = await encryptContent(text, key, 'bundle-1')
+    expect(a).not.toBe(b)
+    expect(await decryptContent(a, key, 'bundle-1')).toBe(text)
+  })
+
+  it('is the JWE jose writes and reads', async () => {
+    const key = newDataKey()
+    const ours = await encryptContent(text, key, 'bundle-1')
+    const opened = await compactDecrypt(ours, key, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] })
+    expect(new TextDecoder().decode(opened.plaintext)).toBe(text)
+    expect(opened.protectedHeader).toEqual({ alg: 'dir', enc: 'A256GCM', bid: 'bundle-1' })
+    const theirs = await new CompactEncrypt(new TextEncoder().encode(text)).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', bid: 'bundle-1' }).encrypt(key)
+    expect(await decryptContent(theirs, key, 'bundle-1')).toBe(text)
+  })
+
+  it('refuses a ciphertext moved to another row, a wrong key and any changed byte', async () => {
+    const key = newDataKey()
+    const jwe = await encryptContent(text, key, 'bundle-1')
+    await expect(decryptContent(jwe, key, 'bundle-2')).rejects.toThrow()
+    await expect(decryptContent(jwe, newDataKey(), 'bundle-1')).rejects.toThrow()
+    const parts = jwe.split('.')
+    for (const i of [0, 2, 3, 4]) {
+      const changed = [...parts]
+      const p = changed[i]!
+      changed[i] = `${p.slice(0, 5)}${p[5] === 'A' ? 'B' : 'A'}${p.slice(6)}`
+      await expect(decryptContent(changed.join('.'), key, 'bundle-1')).rejects.toThrow()
+    }
+  })
+
+  it('refuses another header: another bundle id in it, other algorithms, extra parameters, a key', async () => {
+    const key = newDataKey()
+    // A JWE with a valid tag over whatever header is given: only the header checks can refuse it.
+    const sealed = (header: Record<string, unknown>, encryptedKey = '') => {
+      const h = Buffer.from(JSON.stringify(header)).toString('base64url')
+      const iv = randomBytes(12)
+      const cipher = createCipheriv('aes-256-gcm', key, iv)
+      cipher.setAAD(Buffer.from(h, 'ascii'))
+      const ct = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()])
+      return `${h}.${encryptedKey}.${iv.toString('base64url')}.${ct.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}`
+    }
+    expect(await decryptContent(sealed({ alg: 'dir', enc: 'A256GCM', bid: 'bundle-1' }), key, 'bundle-1')).toBe(text)
+    await expect(decryptContent(sealed({ alg: 'dir', enc: 'A256GCM', bid: 'bundle-2' }), key, 'bundle-1')).rejects.toThrow()
+    await expect(decryptContent(sealed({ alg: 'dir', enc: 'A128GCM', bid: 'bundle-1' }), key, 'bundle-1')).rejects.toThrow()
+    await expect(decryptContent(sealed({ alg: 'A256KW', enc: 'A256GCM', bid: 'bundle-1' }), key, 'bundle-1')).rejects.toThrow()
+    await expect(decryptContent(sealed({ alg: 'dir', enc: 'A256GCM', bid: 'bundle-1', zip: 'DEF' }), key, 'bundle-1')).rejects.toThrow()
+    await expect(decryptContent(sealed({ alg: 'dir', enc: 'A256GCM', bid: 'bundle-1', crit: ['x'], x: 1 }), key, 'bundle-1')).rejects.toThrow()
+    await expect(decryptContent(sealed({ alg: 'dir', enc: 'A256GCM', bid: 'bundle-1' }, 'AAAA'), key, 'bundle-1')).rejects.toThrow()
+    await expect(decryptContent('not.a.jwe', key, 'bundle-1')).rejects.toThrow()
+  })
+})
