@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto'
+import type { AuditEventRow } from '../db/schema.js'
 
 /**
  * The audit log's hash chain. Each entry's hash is an HMAC over the previous entry's hash and the
@@ -12,34 +13,8 @@ export function deriveAuditKey(masterKey: Uint8Array): Uint8Array {
   return new Uint8Array(hkdfSync('sha256', masterKey, new Uint8Array(0), 'overdracht audit chain v1', 32))
 }
 
-/** The fields an entry commits to, as stored. */
-export interface ChainedFields {
-  id: string
-  occurred_at: Date
-  event_type: string
-  action: string
-  outcome: string
-  reason: string
-  user_id: string
-  user_name: string | null
-  responsible_user_id: string
-  org_id: string
-  org_type: string
-  role: string
-  big_number: string | null
-  access_point: string
-  patient_id: string | null
-  data_segment: string
-  purpose: string
-  legal_basis: string | null
-  consent_id: string | null
-  break_glass: boolean
-  resource_type: string | null
-  resource_id: string | null
-  request_id: string
-  source_system: string
-  detail: unknown
-}
+/** The fields an entry commits to: the stored row without its own chain links. */
+export type ChainedFields = Omit<AuditEventRow, 'prev_hash' | 'hash'> & { detail: unknown }
 
 /** JSON with object keys sorted at every level: jsonb does not keep key order. */
 export function canonicalJson(value: unknown): string {

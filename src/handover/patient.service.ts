@@ -4,18 +4,24 @@ import { caregiverFact, decideOrDeny } from '../consent/access.js'
 import type { Deps } from '../deps.js'
 import { badRequest } from '../fhir/outcome.js'
 import { PATIENT_MATCH_SYSTEMS } from '../fhir/systems.js'
-import { findPatient, findPatientIdsByIdentifiers, listPatientIdentifiers } from './patient.repository.js'
+import { findPatient, findPatientIdsByIdentifiers, listPatientIdentifiers, type PatientIdentifier } from './patient.repository.js'
+
+/** Reads an `identifier=system|value` search parameter naming a patient by V-nummer or BSN; 400 otherwise. */
+export function parsePatientIdentifierParam(identifier: string | undefined): PatientIdentifier {
+  const bar = identifier?.indexOf('|') ?? -1
+  const system = identifier && bar > 0 ? identifier.slice(0, bar) : ''
+  const value = identifier && bar > 0 ? identifier.slice(bar + 1).trim() : ''
+  if (!PATIENT_MATCH_SYSTEMS.includes(system) || value === '') {
+    throw badRequest(`identifier must be system|value with system ${PATIENT_MATCH_SYSTEMS.join(' or ')}`, ['identifier'])
+  }
+  return { system, value }
+}
 
 /** `GET /fhir/Patient?identifier=system|value`: resolves the service's patient id. Caregivers only. */
 export async function searchPatients(deps: Deps, ctx: AuditContext, identifier: string | undefined): Promise<Bundle> {
   const { db, clock } = deps
   if (!identifier) throw badRequest('Search by identifier=system|value is required', ['identifier'])
-  const bar = identifier.indexOf('|')
-  const system = bar > 0 ? identifier.slice(0, bar) : ''
-  const value = bar > 0 ? identifier.slice(bar + 1).trim() : ''
-  if (!PATIENT_MATCH_SYSTEMS.includes(system) || value === '') {
-    throw badRequest(`identifier must be system|value with system ${PATIENT_MATCH_SYSTEMS.join(' or ')}`, ['identifier'])
-  }
+  const { system, value } = parsePatientIdentifierParam(identifier)
   const big = await caregiverFact(deps, ctx, 'patient.search')
   const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'patient.search' }, { ...(big ? { big } : {}) }, {
     resourceType: 'Patient',

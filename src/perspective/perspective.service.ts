@@ -6,9 +6,10 @@ import { consentFactsOfPatient } from '../consent/consent.repository.js'
 import type { LegalBasis } from '../consent/policy.js'
 import type { Deps } from '../deps.js'
 import type { Executor } from '../audit/audit.repository.js'
-import { badRequest, notFound } from '../fhir/outcome.js'
-import { PATIENT_MATCH_SYSTEMS, SYSTEM } from '../fhir/systems.js'
+import { notFound } from '../fhir/outcome.js'
+import { SYSTEM } from '../fhir/systems.js'
 import { findPatient, findPatientIdsByIdentifiers } from '../handover/patient.repository.js'
+import { parsePatientIdentifierParam } from '../handover/patient.service.js'
 import type { Principal } from '../http/principal.js'
 import { hasOpenTaskNaming, nextPlannedDeparture } from '../tasks/task.repository.js'
 import { contactLineFor } from './contact-lines.js'
@@ -48,14 +49,7 @@ export type PatientSelector = { patientId: string } | { identifier: string | und
 
 async function resolve(deps: Deps, selector: PatientSelector): Promise<string | undefined> {
   if ('patientId' in selector) return (await findPatient(deps.db, selector.patientId))?.id
-  const identifier = selector.identifier
-  const bar = identifier?.indexOf('|') ?? -1
-  const system = identifier && bar > 0 ? identifier.slice(0, bar) : ''
-  const value = identifier && bar > 0 ? identifier.slice(bar + 1).trim() : ''
-  if (!PATIENT_MATCH_SYSTEMS.includes(system) || !value) {
-    throw badRequest(`identifier must be system|value with system ${PATIENT_MATCH_SYSTEMS.join(' or ')}`, ['identifier'])
-  }
-  const [id] = await findPatientIdsByIdentifiers(deps.db, [{ system, value }])
+  const [id] = await findPatientIdsByIdentifiers(deps.db, [parsePatientIdentifierParam(selector.identifier)])
   return id ? (await findPatient(deps.db, id))?.id : undefined
 }
 
