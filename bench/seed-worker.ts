@@ -1,5 +1,5 @@
 /** Child process of `seedDataset`: seeds one range of patients and reports them back over IPC. */
-import { parseMasterKey } from '../src/handover/envelope.js'
+import { parseMasterKey } from '../src/patient/envelope.js'
 import { seedPatientRange } from './seed.js'
 
 const job = JSON.parse(process.env.BENCH_SEED_JOB ?? '{}') as { url: string; from: number; to: number; masterKey: string; now: string }

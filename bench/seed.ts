@@ -24,7 +24,7 @@ import pg from 'pg'
 import { professionName } from '../src/big/big-status.js'
 import { storedProvisions } from '../src/consent/consent.repository.js'
 import { parseConsent } from '../src/consent/consent-resource.js'
-import { encryptContent, newDataKey, wrapDataKey, type MasterKey } from '../src/handover/envelope.js'
+import { encryptContent, newDataKey, wrapDataKey, type MasterKey } from '../src/patient/envelope.js'
 import { derivePerspective } from '../src/perspective/derive.js'
 import { SYSTEM } from '../src/fhir/systems.js'
 import {

@@ -7,7 +7,7 @@ import { verifyAuditChain } from '../src/audit/audit-verify.js'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { openDatabase } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrator.js'
-import { parseMasterKey } from '../src/handover/envelope.js'
+import { parseMasterKey } from '../src/patient/envelope.js'
 import { ensureDevMasterKey } from '../src/http/dev-identity.js'
 
 try {

@@ -8,7 +8,7 @@ import { createConsentKeyRing } from '../src/consent/consent-keys.js'
 import { MAX_TOKEN_LIFETIME_MS } from '../src/consent/consent.service.js'
 import { openDatabase } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrator.js'
-import { parseMasterKey } from '../src/handover/envelope.js'
+import { parseMasterKey } from '../src/patient/envelope.js'
 import { ensureDevMasterKey } from '../src/http/dev-identity.js'
 
 try {

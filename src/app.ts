@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { sql } from 'kysely'
-import { auditContext } from './consent/access.js'
+import { auditContext } from './access/enforce.js'
 import { consentRoutes } from './consent/consent.routes.js'
 import { closeEmergencyReview, listEmergencyReviews } from './consent/emergency.service.js'
 import type { Deps } from './deps.js'

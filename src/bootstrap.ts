@@ -12,7 +12,7 @@ import { createConsentKeyRing } from './consent/consent-keys.js'
 import { openDatabase } from './db/database.js'
 import { migrateToLatest } from './db/migrator.js'
 import type { Deps } from './deps.js'
-import { parseMasterKey } from './handover/envelope.js'
+import { parseMasterKey } from './patient/envelope.js'
 import type { CallerKeys } from './http/caller-auth.js'
 import { DEV_AUDIENCE, DEV_ISSUER, ensureDevIdentity, ensureDevMasterKey } from './http/dev-identity.js'
 

@@ -3,7 +3,7 @@ import type { BigVerifier } from './big/cached-register.js'
 import type { Clock } from './clock.js'
 import type { ConsentKeyRing } from './consent/consent-keys.js'
 import type { Db } from './db/database.js'
-import type { MasterKey } from './handover/envelope.js'
+import type { MasterKey } from './patient/envelope.js'
 import { DEFAULT_CONTACT_LINES, type ContactLines } from './perspective/contact-lines.js'
 import type { CallerKeys } from './http/caller-auth.js'
 

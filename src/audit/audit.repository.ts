@@ -3,7 +3,9 @@ import type { Db } from '../db/database.js'
 import type { Database, NewAuditEvent } from '../db/schema.js'
 import { entryHash, GENESIS_HASH } from './audit-chain.js'
 
-export type Executor = Kysely<Database> | Transaction<Database>
+import type { Executor } from '../db/executor.js'
+
+export type { Executor }
 
 /** Serialises writers of the chain; held until the writer's transaction ends. */
 const CHAIN_LOCK = 7513

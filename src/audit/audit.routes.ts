@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes'
-import { auditContext } from '../consent/access.js'
+import { auditContext } from '../access/enforce.js'
 import type { Deps } from '../deps.js'
 import { badRequest } from '../fhir/outcome.js'
 import type { AppEnv } from '../http/app-env.js'

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import type { Action, Decision, Purpose } from '../consent/policy.js'
+import type { Action, Decision, Purpose } from '../access/policy.js'
 import type { Principal } from '../http/principal.js'
 import { insertAuditEvent, type Executor } from './audit.repository.js'
 

@@ -13,7 +13,7 @@ import {
 import type { Clock } from '../clock.js'
 import type { Db } from '../db/database.js'
 import type { SigningKeyRow } from '../db/schema.js'
-import type { MasterKey } from '../handover/envelope.js'
+import type { MasterKey } from '../patient/envelope.js'
 
 export const CONSENT_TOKEN_ALG = 'ES256'
 

@@ -2,7 +2,7 @@ import type { Consent, ConsentProvision, OperationOutcomeIssue, Reference } from
 import { issue } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
 import { ORG_TYPES } from '../http/principal.js'
-import type { Actor, Period, ProvisionFact, Purpose } from './policy.js'
+import type { Actor, Period, ProvisionFact, Purpose } from '../access/policy.js'
 
 export const CONSENT_SCOPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/consentscope'
 export const LOINC = 'http://loinc.org'

@@ -1,7 +1,8 @@
+import type { Deps } from '../deps.js'
 import { randomUUID } from 'node:crypto'
 import { errors, jwtVerify, SignJWT } from 'jose'
 import type { Clock } from '../clock.js'
-import type { Actor, TokenFact } from './policy.js'
+import type { Actor, TokenFact } from '../access/policy.js'
 import { CONSENT_TOKEN_ALG, type ConsentKeyRing } from './consent-keys.js'
 
 export const CONSENT_TOKEN_TYPE = 'consent+jwt'
@@ -114,3 +115,9 @@ function describeConsentTokenError(err: unknown): string {
   if (err instanceof Error && err.message.includes('unknown key')) return 'Consent token is signed by an unknown key'
   return 'Consent token could not be verified'
 }
+
+/** Issuer and audience of the service's consent tokens, from the settings. */
+export const tokenSettings = (deps: Pick<Deps, 'settings'>) => ({
+  issuer: deps.settings.consentTokenIssuer,
+  audience: deps.settings.consentTokenAudience,
+})

@@ -1,7 +1,7 @@
 import type { Insertable } from 'kysely'
-import type { Executor } from '../audit/audit.repository.js'
+import type { Executor } from '../db/executor.js'
 import type { ConsentRow, ConsentTable } from '../db/schema.js'
-import type { ConsentFact, Period, ProvisionFact } from './policy.js'
+import type { ConsentFact, Period, ProvisionFact } from '../access/policy.js'
 
 export const insertConsent = (db: Executor, row: Insertable<ConsentTable>) => db.insertInto('consent').values(row).execute()
 

@@ -4,7 +4,7 @@ import type { Deps } from '../deps.js'
 import { badRequest } from '../fhir/outcome.js'
 import type { AppEnv } from '../http/app-env.js'
 import { etag, fhirJson, readResource } from '../http/fhir-io.js'
-import { auditContext } from './access.js'
+import { auditContext } from '../access/enforce.js'
 import { issueTokenForRecipient, readConsent, recordConsent, searchConsents, withdrawConsent } from './consent.service.js'
 
 export function consentRoutes(deps: Deps) {

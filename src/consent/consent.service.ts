@@ -4,13 +4,12 @@ import { auditDecision, type AuditContext } from '../audit/audit.service.js'
 import type { Deps } from '../deps.js'
 import { badRequest, conflict, notFound, OutcomeError, issue, unprocessable } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
-import { dataKeyForReading, dataKeyForWriting } from '../handover/data-keys.js'
-import { decryptContent, encryptContent } from '../handover/envelope.js'
-import { tokenSettings } from '../handover/handover.service.js'
-import { findOrCreatePatient, findPatient, findPatientIdsByIdentifiers, lockPatient } from '../handover/patient.repository.js'
-import { caregiverFact, decideOrDeny } from './access.js'
-import { organisationInvolved } from './relationship.js'
-import { issueConsentToken } from './consent-token.js'
+import { dataKeyForReading, dataKeyForWriting } from '../patient/data-keys.js'
+import { decryptContent, encryptContent } from '../patient/envelope.js'
+import { findOrCreatePatient, findPatient, findPatientIdsByIdentifiers, lockPatient } from '../patient/patient.repository.js'
+import { caregiverFact, decideOrDeny } from '../access/enforce.js'
+import { organisationInvolved } from '../access/relationships.js'
+import { issueConsentToken, tokenSettings } from './consent-token.js'
 import { parseConsent, referenceToActor } from './consent-resource.js'
 import {
   findConsent,
@@ -21,7 +20,7 @@ import {
   rowToConsentFact,
   storedProvisions,
 } from './consent.repository.js'
-import { effectiveConsents, type Actor, type ConsentFact } from './policy.js'
+import { effectiveConsents, type Actor, type ConsentFact } from '../access/policy.js'
 import type { ConsentRow } from '../db/schema.js'
 
 export interface RecordedConsent {

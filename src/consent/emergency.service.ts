@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import type { Executor } from '../audit/audit.repository.js'
+import type { Executor } from '../db/executor.js'
 import { auditDecision, type AuditContext } from '../audit/audit.service.js'
 import type { Deps } from '../deps.js'
-import { decryptContent, encryptContent } from '../handover/envelope.js'
-import { dataKeyForReading } from '../handover/data-keys.js'
+import { decryptContent, encryptContent } from '../patient/envelope.js'
+import { dataKeyForReading } from '../patient/data-keys.js'
 import { badRequest, conflict, notFound } from '../fhir/outcome.js'
-import { decideOrDeny } from './access.js'
+import { decideOrDeny } from '../access/enforce.js'
 
 /** P2: opens a break-the-glass window for this caller and patient, and a review for the privacy officer. */
 export async function openEmergencyWindow(

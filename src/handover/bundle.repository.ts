@@ -1,4 +1,4 @@
-import type { Executor } from '../audit/audit.repository.js'
+import type { Executor } from '../db/executor.js'
 import type { Insertable } from 'kysely'
 import type { BundleVersionTable } from '../db/schema.js'
 
@@ -29,16 +29,3 @@ export const findCurrentBundleVersion = (db: Executor, patientId: string) =>
 
 export const countBundleVersions = async (db: Executor) =>
   Number((await db.selectFrom('bundle_version').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
-
-export const findPatientKey = (db: Executor, patientId: string) =>
-  db.selectFrom('patient_key').selectAll().where('patient_id', '=', patientId).executeTakeFirst()
-
-export const insertPatientKey = (db: Executor, patientId: string, wrappedKey: string, masterKeyId: string, now: Date) =>
-  db
-    .insertInto('patient_key')
-    .values({ patient_id: patientId, wrapped_key: wrappedKey, master_key_id: masterKeyId, created_at: now, destroyed_at: null })
-    .execute()
-
-/** Crypto-shredding: the wrapped data key is overwritten; every copy of the ciphertext becomes noise. */
-export const destroyPatientKey = (db: Executor, patientId: string, now: Date) =>
-  db.updateTable('patient_key').set({ wrapped_key: null, destroyed_at: now }).where('patient_id', '=', patientId).execute()

@@ -1,13 +1,13 @@
 import { Hono } from 'hono'
 import type { Bundle } from '@medplum/fhirtypes'
 import type { Deps } from '../deps.js'
-import { auditContext } from '../consent/access.js'
+import { auditContext } from '../access/enforce.js'
 import { notFound, unprocessable } from '../fhir/outcome.js'
 import type { AppEnv } from '../http/app-env.js'
 import { etag, fhirJson, rawFhirJson, readResource } from '../http/fhir-io.js'
 import { checkHandoverBundle } from './intake.js'
 import { readDossier, uploadBundle, type StoredBundle } from './handover.service.js'
-import { searchPatients } from './patient.service.js'
+import { searchPatients } from '../patient/patient.service.js'
 
 const versionHeaders = (stored: StoredBundle) => ({
   ETag: etag(stored.version),

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { Bundle } from '@medplum/fhirtypes'
 import { auditDecision, type AuditContext } from '../audit/audit.service.js'
-import { caregiverFact, decideOrDeny, denial } from '../consent/access.js'
-import { decide } from '../consent/policy.js'
+import { caregiverFact, decideOrDeny, denial } from '../access/enforce.js'
+import { decide } from '../access/policy.js'
 import { consentFactsOfPatient } from '../consent/consent.repository.js'
 import type { Deps } from '../deps.js'
 import { conflict, notFound, OutcomeError, issue } from '../fhir/outcome.js'
 import { findBundleVersion, findCurrentBundleVersion, insertBundleVersion, nextBundleVersion } from './bundle.repository.js'
-import { dataKeyForReading, dataKeyForWriting } from './data-keys.js'
-import { decryptContent, encryptContent } from './envelope.js'
+import { dataKeyForReading, dataKeyForWriting } from '../patient/data-keys.js'
+import { decryptContent, encryptContent } from '../patient/envelope.js'
 import type { HandoverSubject } from './intake.js'
 import {
   addPatientIdentifiers,
@@ -16,11 +16,11 @@ import {
   findPatientIdsByIdentifiers,
   lockPatient,
   type PatientIdentifier,
-} from './patient.repository.js'
+} from '../patient/patient.repository.js'
 import { hasOpenEmergencyWindow, openEmergencyWindow } from '../consent/emergency.service.js'
-import { verifyConsentToken } from '../consent/consent-token.js'
+import { tokenSettings, verifyConsentToken } from '../consent/consent-token.js'
 import type { BundleVersionRow } from '../db/schema.js'
-import type { TokenFact } from '../consent/policy.js'
+import type { TokenFact } from '../access/policy.js'
 import { storePerspective } from '../perspective/perspective.service.js'
 
 export interface StoredBundle {
@@ -179,9 +179,5 @@ export async function readDossier(
   return { id: version.id, patientId: version.patient_id, version: version.version, lastUpdated: version.uploaded_at, text }
 }
 
-export const tokenSettings = (deps: Deps) => ({
-  issuer: deps.settings.consentTokenIssuer,
-  audience: deps.settings.consentTokenAudience,
-})
 
 export const unreadable = () => new OutcomeError(404, [issue('not-found', 'Resource not found')])

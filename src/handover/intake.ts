@@ -1,7 +1,7 @@
 import type { Bundle, OperationOutcomeIssue, Patient } from '@medplum/fhirtypes'
 import { issue } from '../fhir/outcome.js'
 import { PATIENT_MATCH_SYSTEMS, SYSTEM } from '../fhir/systems.js'
-import type { PatientIdentifier } from './patient.repository.js'
+import type { PatientIdentifier } from '../patient/patient.repository.js'
 
 export const HANDOVER_BUNDLE_TYPES = ['document', 'collection'] as const
 

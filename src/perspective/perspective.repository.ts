@@ -1,5 +1,5 @@
 import type { Insertable } from 'kysely'
-import type { Executor } from '../audit/audit.repository.js'
+import type { Executor } from '../db/executor.js'
 import type { PerspectiveTable } from '../db/schema.js'
 
 export const insertPerspective = (db: Executor, row: Insertable<PerspectiveTable>) => db.insertInto('perspective').values(row).execute()

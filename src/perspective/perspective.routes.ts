@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { auditContext } from '../consent/access.js'
+import { auditContext } from '../access/enforce.js'
 import type { Deps } from '../deps.js'
 import type { AppEnv } from '../http/app-env.js'
 import { fhirJson } from '../http/fhir-io.js'

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
-import type { Executor } from '../audit/audit.repository.js'
-import { destroyPatientKey } from '../handover/bundle.repository.js'
+import type { Executor } from '../db/executor.js'
+import { destroyPatientKey } from '../patient/patient-key.repository.js'
 
 /**
  * Erases a patient's exchange copies: the data key is destroyed (every bundle, consent form and

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import type { Parameters } from '@medplum/fhirtypes'
-import { auditContext } from '../consent/access.js'
+import { auditContext } from '../access/enforce.js'
 import type { Deps } from '../deps.js'
 import type { AppEnv } from '../http/app-env.js'
 import { fhirJson, readResource } from '../http/fhir-io.js'

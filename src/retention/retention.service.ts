@@ -1,10 +1,10 @@
 import { sql } from 'kysely'
 import { auditDecision, auditSystemEvent, type AuditContext } from '../audit/audit.service.js'
-import { decideOrDeny } from '../consent/access.js'
+import { decideOrDeny } from '../access/enforce.js'
 import type { Deps } from '../deps.js'
 import { badRequest, notFound } from '../fhir/outcome.js'
-import { findPatient } from '../handover/patient.repository.js'
-import { organisationInvolved } from '../consent/relationship.js'
+import { findPatient } from '../patient/patient.repository.js'
+import { organisationInvolved } from '../access/relationships.js'
 import { erasePatientData, findExpiredPatients } from './erasure.js'
 
 export interface RetentionResult {

@@ -1,6 +1,6 @@
 import type { Insertable, Updateable } from 'kysely'
 import { sql } from 'kysely'
-import type { Executor } from '../audit/audit.repository.js'
+import type { Executor } from '../db/executor.js'
 import type { TaskRow, TaskTable } from '../db/schema.js'
 import { OPEN_STATUSES } from './task-resource.js'
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Executor } from '../audit/audit.repository.js'
+import type { Executor } from '../db/executor.js'
 
 /**
  * Whether an organisation takes part in the patient's care or handover: it recorded a consent for

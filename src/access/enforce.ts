@@ -3,7 +3,7 @@ import type { Deps } from '../deps.js'
 import { auditDecision, type AuditContext, type AuditEnv, type AuditSubject } from '../audit/audit.service.js'
 import { OutcomeError, issue, notFound, serviceUnavailable } from '../fhir/outcome.js'
 import type { Principal } from '../http/principal.js'
-import type { Executor } from '../audit/audit.repository.js'
+import type { Executor } from '../db/executor.js'
 import { decide, type AccessRequest, type Action, type BigFact, type Decision, type Facts, type ReasonCode } from './policy.js'
 
 /**

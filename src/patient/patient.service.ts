@@ -1,6 +1,6 @@
 import type { Bundle, Patient } from '@medplum/fhirtypes'
 import { auditDecision, type AuditContext } from '../audit/audit.service.js'
-import { caregiverFact, decideOrDeny } from '../consent/access.js'
+import { caregiverFact, decideOrDeny } from '../access/enforce.js'
 import type { Deps } from '../deps.js'
 import { badRequest } from '../fhir/outcome.js'
 import { PATIENT_MATCH_SYSTEMS } from '../fhir/systems.js'

@@ -1,5 +1,5 @@
-import type { Executor } from '../audit/audit.repository.js'
-import { findPatientKey, insertPatientKey } from './bundle.repository.js'
+import type { Executor } from '../db/executor.js'
+import { findPatientKey, insertPatientKey } from './patient-key.repository.js'
 import { newDataKey, unwrapDataKey, wrapDataKey, type MasterKey } from './envelope.js'
 
 export class DataKeyDestroyedError extends Error {

@@ -1,0 +1,14 @@
+import type { Executor } from '../db/executor.js'
+
+export const findPatientKey = (db: Executor, patientId: string) =>
+  db.selectFrom('patient_key').selectAll().where('patient_id', '=', patientId).executeTakeFirst()
+
+export const insertPatientKey = (db: Executor, patientId: string, wrappedKey: string, masterKeyId: string, now: Date) =>
+  db
+    .insertInto('patient_key')
+    .values({ patient_id: patientId, wrapped_key: wrappedKey, master_key_id: masterKeyId, created_at: now, destroyed_at: null })
+    .execute()
+
+/** Crypto-shredding: the wrapped data key is overwritten; every copy of the ciphertext becomes noise. */
+export const destroyPatientKey = (db: Executor, patientId: string, now: Date) =>
+  db.updateTable('patient_key').set({ wrapped_key: null, destroyed_at: now }).where('patient_id', '=', patientId).execute()
