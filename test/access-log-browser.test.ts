@@ -105,7 +105,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the printable access log in a real brows
     const { page, status, csp } = await openPage('nl')
     try {
       expect(status).toBe(200)
-      expect(csp).toBe("default-src 'none'; style-src 'unsafe-inline'")
+      expect(csp).toBe("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
       expect(await page.locator('html').getAttribute('lang')).toBe('nl')
       expect(await page.locator('h1').innerText()).toBe('Wie heeft uw medische gegevens beschikbaar gesteld of ingezien')
       expect(await page.locator('dl.meta').innerText()).toContain(patientId)

@@ -284,11 +284,12 @@ describe('BIG verifier cache', () => {
     await expect(v.verify(A)).rejects.toBeInstanceOf(BigRegisterUnavailableError)
   })
 
-  it('does not cache a failure', async () => {
+  it('does not cache a failure: once the 1 s back-off has passed, the register is asked again', async () => {
     const v = verifier()
     await fake.setDown(true, '503')
     await expect(v.verify(A)).rejects.toBeInstanceOf(BigRegisterUnavailableError)
     await fake.setDown(false)
+    clock.advance(1_000)
     expect((await v.verify(A)).status).toBe('registered')
   })
 

@@ -32,4 +32,12 @@ describe('what the service describes of itself', () => {
     expect(res.status).toBe(200)
     expect(validateFhirResource(await res.json())).toEqual([])
   })
+
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'unknown-system'])('GET /fhir/CodeSystem/%s is 404 OperationOutcome', async (id) => {
+    const res = await t.get(`/fhir/CodeSystem/${id}`)
+    const text = await res.text()
+    expect(res.status, text).toBe(404)
+    expect(res.headers.get('content-type')).toMatch(/^application\/fhir\+json/)
+    expect(JSON.parse(text)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'not-found' }] })
+  })
 })

@@ -156,6 +156,12 @@ const CREDENTIALS: Credential[] = [
   claimsChanged('a caregiver token without big', { big: undefined }),
   claimsChanged('a token whose big is not 11 digits', { big: '1234' }),
   claimsChanged('a token whose big is a number', { big: Number(BIG.gzaArts) }),
+  // PostgreSQL refuses NUL in text: such a claim must be refused here, not fail as a 500 later.
+  ...(['sub', 'name', 'org', 'org_type', 'role', 'big'] as const).map((claim) =>
+    claimsChanged(`a token whose ${claim} holds a NUL byte`, { [claim]: `${gza[claim]}\u0000` }),
+  ),
+  claimsChanged('a token whose sub holds a control character', { sub: `${gza.sub}\u001b[2J` }),
+  claimsChanged('a token whose name holds a line break', { name: `${gza.name}\nrole: privacy-officer` }),
   {
     name: 'a valid token in the access_token query parameter',
     isBearerToken: false,

@@ -37,7 +37,9 @@ export function auditRoutes(deps: Deps) {
     const rows = await readPatientLog(deps, auditContext(c.var.principal, c.var.requestId), patientId, period, 'access-log')
     if (html) {
       c.header('Cache-Control', 'no-store')
-      c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+      // Not to be framed: a page of who saw a patient's data must not be overlaid by another site.
+      c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+      c.header('X-Frame-Options', 'DENY')
       return c.html(
         renderAccessLogHtml(rows.map(rowToAccessLogEntry), {
           lang,

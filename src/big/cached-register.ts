@@ -9,9 +9,14 @@
  * - Fail closed: when the register cannot answer and nothing unexpired is cached, `verify`
  *   throws `BigRegisterUnavailableError` (the caller answers 503). Expired entries are never
  *   used as a fallback.
+ * - Back-off: after the register failed, lookups within a back-off window (1 s, doubling with
+ *   each further failure up to 30 s) fail fast with `BigRegisterUnavailableError` without asking
+ *   it, so an outage costs one register request per window, not one per caller request. The
+ *   window is for the register as a whole (an outage is not per number); cached answers are
+ *   still given. The first success ends it.
  */
 import type { Clock } from '../clock.js'
-import type { BigRegister } from './big-register.js'
+import { BigRegisterUnavailableError, type BigRegister } from './big-register.js'
 import type { BigPerson, BigVerification } from './big.types.js'
 import { DEFAULT_ALLOWED_PROFESSIONS, deriveBigStatus, normalizeBigNumber } from './big-status.js'
 
@@ -23,6 +28,9 @@ export interface BigVerifierOptions {
   ttlOtherMs?: number
   /** Bound on cached numbers; expired, then oldest entries go first. */
   maxEntries?: number
+  /** The back-off after the first failure; it doubles with each further failure. */
+  backoffInitialMs?: number
+  backoffMaxMs?: number
 }
 
 export interface BigVerifier {
@@ -46,12 +54,38 @@ export function createBigVerifier({
   ttlRegisteredMs = 10 * 60_000,
   ttlOtherMs = 60_000,
   maxEntries = 10_000,
+  backoffInitialMs = 1_000,
+  backoffMaxMs = 30_000,
 }: BigVerifierOptions): BigVerifier {
-  for (const [name, v] of Object.entries({ ttlRegisteredMs, ttlOtherMs, maxEntries })) {
+  for (const [name, v] of Object.entries({ ttlRegisteredMs, ttlOtherMs, maxEntries, backoffInitialMs, backoffMaxMs })) {
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`createBigVerifier: ${name} must be a non-negative number`)
   }
   const cache = new Map<string, Entry>()
   const inFlight = new Map<string, Promise<Entry>>()
+
+  // The back-off state. `generation` changes with every failure counted and every success, so
+  // that lookups which were already under way when a failure was counted (other numbers, the
+  // same outage) do not double the window again when they fail too.
+  let failures = 0
+  let retryAt = 0
+  let lastError: BigRegisterUnavailableError | undefined
+  let generation = 0
+
+  const recordFailure = (err: BigRegisterUnavailableError, startedIn: number) => {
+    if (startedIn !== generation) return
+    generation++
+    lastError = err
+    retryAt = clock.now().getTime() + Math.min(backoffInitialMs * 2 ** failures, backoffMaxMs)
+    failures++
+  }
+
+  const recordSuccess = () => {
+    if (failures === 0) return
+    generation++
+    failures = 0
+    retryAt = 0
+    lastError = undefined
+  }
 
   const answer = (number: string, entry: Entry): BigVerification => ({
     ...deriveBigStatus(number, entry.persons, allowedProfessions, clock.now(), register.source),
@@ -74,7 +108,15 @@ export function createBigVerifier({
 
   const fetchEntry = async (number: string): Promise<Entry> => {
     const fetchedAt = clock.now()
-    const persons = await register.lookup(number)
+    const startedIn = generation
+    let persons: BigPerson[]
+    try {
+      persons = await register.lookup(number)
+    } catch (err) {
+      if (err instanceof BigRegisterUnavailableError) recordFailure(err, startedIn)
+      throw err
+    }
+    recordSuccess()
     const { status } = deriveBigStatus(number, persons, allowedProfessions, fetchedAt, register.source)
     const entry = { persons, fetchedAt, expiresAt: fetchedAt.getTime() + (status === 'registered' ? ttlRegisteredMs : ttlOtherMs) }
     store(number, entry)
@@ -92,6 +134,9 @@ export function createBigVerifier({
       }
       let pending = inFlight.get(number)
       if (pending === undefined) {
+        if (lastError !== undefined && clock.now().getTime() < retryAt) {
+          throw new BigRegisterUnavailableError(lastError.reason, { httpStatus: lastError.httpStatus, cause: lastError })
+        }
         pending = fetchEntry(number).finally(() => inFlight.delete(number))
         inFlight.set(number, pending)
       }
