@@ -4,6 +4,8 @@ import * as auditEvent from './2026-11-24T0910_audit_event.js'
 import * as consent from './2026-11-24T0920_consent.js'
 import * as taskPerspective from './2026-11-24T0930_task_perspective.js'
 import * as jobRun from './2026-11-24T0940_job_run.js'
+import * as careRelationship from './2026-12-01T0900_care_relationship.js'
+import * as partitionFunctionDefiner from './2026-12-01T1000_partition_function_definer.js'
 
 /** Every migration, in order. A static list, so bundlers and tests see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +14,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-24T0920_consent': consent,
   '2026-11-24T0930_task_perspective': taskPerspective,
   '2026-11-24T0940_job_run': jobRun,
+  '2026-12-01T0900_care_relationship': careRelationship,
+  '2026-12-01T1000_partition_function_definer': partitionFunctionDefiner,
 }

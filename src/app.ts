@@ -20,6 +20,7 @@ import { outcomeErrorHandler, outcomeNotFound } from './http/error-handler.js'
 import { fhirJson } from './http/fhir-io.js'
 import { openApiDocument } from './http/openapi.js'
 import { requestContext } from './http/request-context.js'
+import { noStore } from './http/security-headers.js'
 
 export const VERSION = '0.1.0'
 
@@ -47,11 +48,12 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.get('/openapi.json', (c) => c.json(openApiDocument(VERSION)))
   app.get('/fhir/metadata', (c) => fhirJson(c, capabilityStatement(VERSION, deps.clock.now())))
   // The closed vocabularies are public: they describe codes, not people.
-  const codeSystems = Object.fromEntries(
+  // A Map, not an object: `__proto__` or `constructor` must not find anything.
+  const codeSystems = new Map(
     [codeSystemResource(), valueCodeSystemResource(), legalGroundCodeSystemResource()].map((cs) => [cs.id!, cs]),
   )
   app.get('/fhir/CodeSystem/:id', (c) => {
-    const cs = codeSystems[c.req.param('id')]
+    const cs = codeSystems.get(c.req.param('id'))
     if (!cs) throw notFound()
     return fhirJson(c, cs)
   })
@@ -64,7 +66,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   })
 
   const fhir = new Hono<AppEnv>()
-  fhir.use(authenticate(deps.callerKeys, deps.clock))
+  fhir.use(noStore(), authenticate(deps.callerKeys, deps.clock))
   fhir.use(limit)
   fhir.route('/', handoverRoutes(deps))
   fhir.route('/', consentRoutes(deps))
@@ -75,7 +77,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route('/fhir', fhir)
 
   const admin = new Hono<AppEnv>()
-  admin.use(authenticate(deps.callerKeys, deps.clock))
+  admin.use(noStore(), authenticate(deps.callerKeys, deps.clock))
   admin.use(limit)
   admin.get('/emergency-reviews', async (c) => {
     const status = c.req.query('status')

@@ -103,6 +103,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       developmentMode: auth === undefined,
       retentionMs: positiveInt(env, 'OVERDRACHT_RETENTION_DAYS', 90) * 24 * 3600_000,
       perspectiveMaxAgeMs: positiveInt(env, 'OVERDRACHT_PERSPECTIVE_MAX_AGE_DAYS', 30) * 24 * 3600_000,
+      maxBundleEntries: positiveInt(env, 'OVERDRACHT_MAX_BUNDLE_ENTRIES', DEFAULT_SETTINGS.maxBundleEntries),
+      taskGraceMs: positiveInt(env, 'OVERDRACHT_TASK_GRACE_DAYS', 7) * 24 * 3600_000,
+      departureAuthorities: env.OVERDRACHT_DEPARTURE_AUTHORITIES
+        ? env.OVERDRACHT_DEPARTURE_AUTHORITIES.split(',').map((s) => s.trim()).filter(Boolean)
+        : undefined,
       contactLines: contactLines,
     },
   }

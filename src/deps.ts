@@ -11,6 +11,15 @@ import type { CallerKeys } from './http/caller-auth.js'
 export interface Settings {
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number
+  /** Most entries a handover bundle may hold. */
+  maxBundleEntries: number
+  /** How long a departure's or case's parties keep the flags after the task ends. */
+  taskGraceMs: number
+  /**
+   * URAs of the organisations that may announce departures and cases (DT&V). Undefined: any
+   * organisation of type `dtv`.
+   */
+  departureAuthorities: readonly string[] | undefined
   /** How long an emergency (break-the-glass) window stays open. */
   emergencyWindowMs: number
   /** How long a consent token issued without an explicit period stays valid. */
@@ -32,6 +41,9 @@ export interface Settings {
 
 export const DEFAULT_SETTINGS: Settings = {
   maxBodyBytes: 10 * 1024 * 1024,
+  maxBundleEntries: 5_000,
+  taskGraceMs: 7 * 24 * 60 * 60 * 1000,
+  departureAuthorities: undefined,
   emergencyWindowMs: 60 * 60 * 1000,
   consentTokenTtlMs: 24 * 60 * 60 * 1000,
   consentTokenIssuer: 'urn:overdracht',

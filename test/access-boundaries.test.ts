@@ -53,12 +53,18 @@ describe('consent records and tokens belong to the organisations caring for the 
     expect(audit).toMatchObject({ outcome: 'deny', reason: 'deny-no-relationship', patient_id: p.patientId })
   })
 
-  it('the receiving organisation of a transfer takes part, and may then read the consent', async () => {
+  it('the receiving organisation of a transfer reads the consent once it has accepted the transfer, not before', async () => {
     const p = await consented()
     expect((await t.get(`/fhir/Consent/${p.consentId}`, { as: 'djiNurse' })).status).toBe(403)
-    const task = await t.post('/fhir/Task', { as: 'gzaDoctor', body: taskResource({ vNummer: p.vNummer, code: 'transfer', requester: URA.gza, owner: URA.dji }) })
+    const spec = { vNummer: p.vNummer, code: 'transfer' as const, requester: URA.gza, owner: URA.dji }
+    const task = await t.post('/fhir/Task', { as: 'gzaDoctor', body: taskResource(spec) })
     expect(task.status, await text(task)).toBe(201)
-    expect((await t.get(`/fhir/Consent/${p.consentId}`, { as: 'djiNurse' })).status).toBe(200)
+    const { id } = (await task.json()) as { id: string }
+    expect((await t.get(`/fhir/Consent/${p.consentId}`, { as: 'djiNurse' })).status).toBe(403)
+    const accept = await t.put(`/fhir/Task/${id}`, { as: 'djiNurse', body: { ...taskResource({ ...spec, status: 'accepted' }), id } })
+    expect(accept.status, await text(accept)).toBe(200)
+    const read = await t.get(`/fhir/Consent/${p.consentId}`, { as: 'djiNurse' })
+    expect(read.status, await text(read)).toBe(200)
   })
 
   it('an unknown consent is 404', async () => {

@@ -63,7 +63,7 @@ describe('bundle intake', () => {
     const first = await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: handoverBundle(vNummer) })
     expect(first.status, await first.clone().text()).toBe(201)
     const second = await t.post('/fhir/Bundle', {
-      as: 'djiNurse',
+      as: 'gzaDoctor',
       body: handoverBundle(vNummer, [], { gender: 'female' }),
     })
     expect(second.status, await second.clone().text()).toBe(201)

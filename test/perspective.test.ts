@@ -149,7 +149,7 @@ describe('P4: only with an open task naming the organisation', () => {
     expect(res2.status, await text(res2)).toBe(404)
   })
 
-  it('after the task is cancelled the non-caregiver gets 404', async () => {
+  it('after the task is cancelled the non-caregiver keeps the flags for the grace period, then gets 404', async () => {
     const s = await setup({ task: false })
     const created = await t.post('/fhir/Task', {
       as: 'regievoerder',
@@ -162,8 +162,18 @@ describe('P4: only with an open task naming the organisation', () => {
       body: { ...taskResource({ vNummer: s.vNummer, requester: URA.dtv, owner: URA.dvo, start: task.executionPeriod.start, status: 'cancelled' }), id: task.id },
     })
     expect(cancel.status, await text(cancel)).toBe(200)
-    const res = await t.get(`/fhir/Patient/${s.patientId}/$handelingsperspectief`, { as: 'dvoEscort' })
-    expect(res.status, await text(res)).toBe(404)
+    const start = t.clock.now()
+    const grace = t.deps.settings.taskGraceMs
+    try {
+      t.clock.set(new Date(start.getTime() + grace - 60_000))
+      const within = await t.get(`/fhir/Patient/${s.patientId}/$handelingsperspectief`, { as: 'dvoEscort' })
+      expect(within.status, await text(within)).toBe(200)
+      t.clock.set(new Date(start.getTime() + grace))
+      const res = await t.get(`/fhir/Patient/${s.patientId}/$handelingsperspectief`, { as: 'dvoEscort' })
+      expect(res.status, await text(res)).toBe(404)
+    } finally {
+      t.clock.set(start)
+    }
   })
 
   it('a privacy officer has no handelingsperspectief (404)', async () => {

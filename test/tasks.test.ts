@@ -22,6 +22,14 @@ async function create(as: CallerName, spec: TaskSpec): Promise<Task> {
   return (await res.json()) as Task
 }
 
+/** A patient the GZA is custodian of: it recorded the first consent. */
+async function custodianPatient(): Promise<string> {
+  const vNummer = newVNummer()
+  const res = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consentResource({ vNummer }) })
+  expect(res.status, await text(res)).toBe(201)
+  return vNummer
+}
+
 const put = (as: CallerName, task: Task, changes: Partial<TaskSpec>, vNummer: string) =>
   t.put(`/fhir/Task/${task.id}`, {
     as,
@@ -49,8 +57,9 @@ describe('announcing tasks', () => {
     expect(bundle.entry!.map((e) => e.resource!.id)).toContain(task.id)
   })
 
-  it('a GZA doctor announces a transfer to DJI', async () => {
-    const task = await create('gzaDoctor', { vNummer: newVNummer(), code: 'transfer', requester: URA.gza, owner: URA.dji, start: inDays(2) })
+  it('a GZA doctor announces a transfer to DJI of a patient the GZA is custodian of', async () => {
+    const vNummer = await custodianPatient()
+    const task = await create('gzaDoctor', { vNummer, code: 'transfer', requester: URA.gza, owner: URA.dji, start: inDays(2) })
     expect(task.code?.coding?.[0]?.code).toBe('transfer')
   })
 
@@ -183,7 +192,7 @@ describe('read receipts', () => {
     const token = consent.headers.get('x-consent-token')!
     expect((await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: handoverBundle(vNummer) })).status).toBe(201)
     const soon = await create('gzaDoctor', { vNummer, code: 'transfer', requester: URA.gza, owner: URA.escort, start: inDays(0.5) })
-    const later = await create('gzaDoctor', { vNummer: newVNummer(), code: 'transfer', requester: URA.gza, owner: URA.escort, start: inDays(3) })
+    const later = await create('gzaDoctor', { vNummer: await custodianPatient(), code: 'transfer', requester: URA.gza, owner: URA.escort, start: inDays(3) })
 
     const atRisk = (await (await t.get(`/fhir/Task?requester=${URA.gza}&at-risk=true`, { as: 'gzaDoctor' })).json()) as Bundle<Task>
     const ids = atRisk.entry!.map((e) => e.resource!.id)

@@ -4,7 +4,74 @@ import { auditDecision, type AuditContext, type AuditEnv, type AuditSubject } fr
 import { OutcomeError, issue, notFound, serviceUnavailable } from '../fhir/outcome.js'
 import type { Principal } from '../http/principal.js'
 import type { Executor } from '../db/executor.js'
-import { decide, type AccessRequest, type Action, type BigFact, type Decision, type Facts, type ReasonCode } from './policy.js'
+import { attemptGate, decide, type AccessRequest, type Action, type BigFact, type Decision, type Facts, type Purpose, type ReasonCode } from './policy.js'
+
+type Subject = Omit<AuditSubject, 'action' | 'decision'>
+
+export interface Gathered<G> {
+  facts: Facts
+  /** What the audit entry names (patient, resource), for a deny and a permit alike. */
+  subject: Subject
+  /** Whatever the act needs of what was gathered. */
+  data: G
+  /** What was wrong with a presented token, for the audit entry and the answer. */
+  problem?: string
+}
+
+export interface DecisionSpec<G, R> {
+  action: Action
+  purpose?: Purpose
+  /** Gathers the facts, inside the transaction (take the locks the act relies on here). */
+  gather(db: Executor): Promise<Gathered<G>>
+  /** Acts on a permit, inside the same transaction; may add to the audit entry. */
+  act(db: Executor, decision: Decision, data: G, facts: Facts): Promise<{ result: R; audit?: Partial<Subject> }>
+  /**
+   * A read that writes nothing but its audit entry: no transaction is opened, and the entry joins
+   * the audit log's group commit (committed before the answer goes out).
+   */
+  readOnly?: boolean
+}
+
+/**
+ * Refuses, audited, a caller whose role and organisation type can never be permitted `action`,
+ * before the request body is read. Everyone else goes on to `withDecision`, which decides on all
+ * the facts.
+ */
+export async function refuseUnlessMayAttempt(deps: Deps, ctx: AuditContext, action: Action, subject: Subject): Promise<void> {
+  const big = await caregiverFact(deps, ctx, action)
+  const decision = attemptGate({ principal: ctx.principal, action }, { ...(big ? { big } : {}) })
+  if (!decision) return
+  await auditDecision(deps.db, deps, ctx, { ...subject, action, decision, detail: { ...(subject.detail ?? {}), refused: 'before-body' } })
+  throw denial(decision.reason, action)
+}
+
+/**
+ * The one enforcement path: asks the BIG register about a caregiver, gathers the facts, calls
+ * `decide()`, audits the decision and acts, in one transaction. A deny commits its audit entry and
+ * nothing else, and is thrown after the commit. No service acts on a patient any other way.
+ */
+export async function withDecision<G, R>(deps: Deps, ctx: AuditContext, spec: DecisionSpec<G, R>): Promise<R> {
+  const big = await caregiverFact(deps, ctx, spec.action)
+  const request: AccessRequest = { principal: ctx.principal, action: spec.action, ...(spec.purpose ? { purpose: spec.purpose } : {}) }
+  const run = async (db: Executor) => {
+    const gathered = await spec.gather(db)
+    const facts: Facts = { ...gathered.facts, ...(big ? { big } : {}) }
+    const decision = decide(request, facts, deps.clock.now())
+    const entry = { ...gathered.subject, ...(spec.purpose ? { purpose: spec.purpose } : {}), action: spec.action, decision }
+    if (decision.effect === 'deny') {
+      const detail = gathered.problem ? { ...(gathered.subject.detail ?? {}), problem: gathered.problem } : gathered.subject.detail
+      await auditDecision(db, deps, ctx, { ...entry, ...(detail ? { detail } : {}) })
+      return { denied: denial(decision.reason, spec.action, gathered.problem) }
+    }
+    const { result, audit } = await spec.act(db, decision, gathered.data, facts)
+    const detail = audit?.detail || gathered.subject.detail ? { ...(gathered.subject.detail ?? {}), ...(audit?.detail ?? {}) } : undefined
+    await auditDecision(db, deps, ctx, { ...entry, ...audit, ...(detail ? { detail } : {}) })
+    return { result }
+  }
+  const outcome = spec.readOnly ? await run(deps.db) : await deps.db.transaction().execute(run)
+  if ('denied' in outcome) throw outcome.denied
+  return outcome.result
+}
 
 /**
  * Asks the BIG register about a caller who claims to be a caregiver. Fails closed: when the

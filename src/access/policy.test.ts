@@ -2,6 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ORG_TYPES, ROLES } from '../http/principal.js'
 import {
+  NO_RELATIONSHIP,
+  attemptGate,
   decide,
   effectiveConsents,
   type AccessRequest,
@@ -9,8 +11,13 @@ import {
   type ConsentFact,
   type Facts,
   type ProvisionFact,
+  type RelationshipFact,
   type TokenFact,
 } from './policy.js'
+
+const related = (over: Partial<RelationshipFact>): RelationshipFact => ({ ...NO_RELATIONSHIP, patientHasCustodian: true, ...over })
+const custodian = related({ custodian: true, everCustodian: true })
+const taskParty = related({ taskParty: true })
 
 const NOW = new Date('2026-11-24T09:00:00Z')
 const HOUR = 3600_000
@@ -45,7 +52,8 @@ const token = (over: Partial<Extract<TokenFact, { valid: true }>> = {}): TokenFa
 })
 
 const read = (principal = escortNurse): AccessRequest => ({ principal, action: 'dossier.read', purpose: 'handover' })
-const facts = (over: Facts = {}): Facts => ({
+const facts = (over: Facts = {}): Facts => factsOf(over)
+const factsOf = (over: Facts = {}): Facts => ({
   big: { verified: true },
   patientExists: true,
   patientId: 'p1',
@@ -163,8 +171,14 @@ describe('P3 non-caregivers never read dossiers', () => {
 
 describe('P5 availability needs consent', () => {
   const upload = (principal = gzaDoctor): AccessRequest => ({ principal, action: 'dossier.upload' })
-  it('upload with active consent for handover is permitted', () => {
+  const facts = (over: Facts = {}): Facts => ({ ...factsOf(over), relationship: custodian, ...over })
+  it('upload by a custodian with active consent for handover is permitted', () => {
     expect(decide(upload(), facts(), NOW)).toMatchObject({ effect: 'permit', legalBasis: 'EXPLICIT_CONSENT' })
+  })
+  it('upload by a care organisation that is not the custodian is refused, consent or not', () => {
+    for (const relationship of [taskParty, related({ receiver: true }), related({ everCustodian: true }), NO_RELATIONSHIP]) {
+      expect(decide(upload(), facts({ relationship }), NOW).reason).toBe('deny-no-relationship')
+    }
   })
   it('upload without any consent is a deny', () => {
     expect(decide(upload(), facts({ consents: [] }), NOW).reason).toBe('deny-no-consent')
@@ -248,27 +262,29 @@ describe('P4 action flags', () => {
   const perspective = (principal: AccessRequest['principal']): AccessRequest => ({ principal, action: 'perspective.read', purpose: 'action-perspective' })
   const withPerspectiveConsent = consent({ provisions: [{ type: 'permit', purposes: ['action-perspective'], actors: [{ orgType: 'dtv' }] }] })
   it('a regievoerder with an open task and consent for action-perspective sees its role column on explicit consent', () => {
-    const d = decide(perspective(regievoerder), { patientExists: true, openTaskForCaller: true, consents: [withPerspectiveConsent] }, NOW)
+    const d = decide(perspective(regievoerder), { patientExists: true, relationship: taskParty, consents: [withPerspectiveConsent] }, NOW)
     expect(d).toMatchObject({ effect: 'permit', reason: 'permit-consent', legalBasis: 'EXPLICIT_CONSENT' })
   })
   it('without that consent it sees only safety-critical codes with a recorded legal ground', () => {
-    const d = decide(perspective(regievoerder), { patientExists: true, openTaskForCaller: true, consents: [consent()], recordedLegalGround: 'CONFLICT_OF_DUTIES' }, NOW)
+    const d = decide(perspective(regievoerder), { patientExists: true, relationship: taskParty, consents: [consent()], recordedLegalGround: 'CONFLICT_OF_DUTIES' }, NOW)
     expect(d).toMatchObject({ effect: 'permit', reason: 'permit-safety-critical-only', legalBasis: 'CONFLICT_OF_DUTIES' })
     expect(d.obligations).toContain('safety-critical-only')
   })
   it('a withdrawn action-perspective consent falls back to safety-critical codes only', () => {
     const withdrawn = { ...withPerspectiveConsent, status: 'inactive' as const, withdrawnAt: at(-1) }
-    expect(decide(perspective(regievoerder), { patientExists: true, openTaskForCaller: true, consents: [withdrawn] }, NOW).reason).toBe('permit-safety-critical-only')
+    expect(decide(perspective(regievoerder), { patientExists: true, relationship: taskParty, consents: [withdrawn] }, NOW).reason).toBe('permit-safety-critical-only')
   })
   it('without an open task naming its organisation a non-caregiver is refused', () => {
-    expect(decide(perspective(regievoerder), { patientExists: true, openTaskForCaller: false, consents: [withPerspectiveConsent] }, NOW).reason).toBe('deny-no-task')
+    expect(decide(perspective(regievoerder), { patientExists: true, relationship: related({}), consents: [withPerspectiveConsent] }, NOW).reason).toBe('deny-no-task')
   })
-  it('a caregiver of an organisation involved with the patient sees all codes; one not involved is refused', () => {
-    expect(decide(perspective(gzaDoctor), { big: { verified: true }, patientExists: true, organisationInvolved: true }, NOW).reason).toBe('permit-caregiver')
-    expect(decide(perspective(gzaDoctor), { big: { verified: true }, patientExists: true, organisationInvolved: false }, NOW).reason).toBe('deny-no-relationship')
+  it('a caregiver of a custodian, a receiver or a task party sees all codes; one with no relationship is refused', () => {
+    for (const relationship of [custodian, related({ receiver: true }), taskParty]) {
+      expect(decide(perspective(gzaDoctor), { big: { verified: true }, patientExists: true, relationship }, NOW).reason).toBe('permit-caregiver')
+    }
+    expect(decide(perspective(gzaDoctor), { big: { verified: true }, patientExists: true, relationship: related({ everCustodian: true }) }, NOW).reason).toBe('deny-no-relationship')
   })
   it('a privacy officer has no handelingsperspectief', () => {
-    expect(decide(perspective({ ...regievoerder, role: 'privacy-officer' }), { patientExists: true, openTaskForCaller: true }, NOW).effect).toBe('deny')
+    expect(decide(perspective({ ...regievoerder, role: 'privacy-officer' }), { patientExists: true, relationship: taskParty }, NOW).effect).toBe('deny')
   })
 })
 
@@ -276,6 +292,20 @@ describe('tasks', () => {
   it('a DT&V regievoerder announces departures and cases, not transfers', () => {
     const create = (taskCode: 'transfer' | 'departure' | 'case') => decide({ principal: regievoerder, action: 'task.create' }, { taskCode }, NOW).effect
     expect([create('departure'), create('case'), create('transfer')]).toEqual(['permit', 'permit', 'deny'])
+  })
+  it('a regievoerder of an organisation that is not a configured departure authority announces nothing', () => {
+    expect(decide({ principal: regievoerder, action: 'task.create' }, { taskCode: 'case', taskAuthority: false }, NOW).reason).toBe('deny-task-not-allowed')
+  })
+  it('a caregiver announces a transfer only of a patient its organisation is custodian of, and never a departure', () => {
+    const create = (taskCode: 'transfer' | 'departure' | 'case', relationship: RelationshipFact) =>
+      decide({ principal: gzaDoctor, action: 'task.create' }, { big: { verified: true }, patientExists: true, taskCode, relationship }, NOW).reason
+    expect(create('transfer', custodian)).toBe('permit-caregiver')
+    expect(create('transfer', taskParty)).toBe('deny-no-relationship')
+    expect(create('departure', custodian)).toBe('deny-task-not-allowed')
+  })
+  it('only the requester moves the planned date', () => {
+    expect(decide({ principal: regievoerder, action: 'task.update' }, { taskParty: 'owner', changesPlan: true }, NOW).reason).toBe('deny-task-not-allowed')
+    expect(decide({ principal: regievoerder, action: 'task.update' }, { taskParty: 'requester', changesPlan: true }, NOW).effect).toBe('permit')
   })
   it('an extra recipient may read a task but not change it; only the requester changes recipients', () => {
     expect(decide({ principal: regievoerder, action: 'task.read' }, { taskParty: 'recipient' }, NOW).effect).toBe('permit')
@@ -287,24 +317,59 @@ describe('tasks', () => {
 
 describe('privacy officer and other actions', () => {
   it('only a privacy officer reads the audit log', () => {
-    expect(decide({ principal: gzaDoctor, action: 'audit.read' }, facts({ organisationInvolved: true }), NOW).reason).toBe('deny-not-privacy-officer')
+    expect(decide({ principal: gzaDoctor, action: 'audit.read' }, facts({ relationship: custodian }), NOW).reason).toBe('deny-not-privacy-officer')
   })
-  it('a privacy officer reads the log of patients its own care organisation is involved with', () => {
-    expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action: 'audit.read' }, { organisationInvolved: true }, NOW).effect).toBe('permit')
+  it('a privacy officer reads the log of patients its organisation is or was custodian of', () => {
+    for (const relationship of [custodian, related({ everCustodian: true })]) {
+      expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action: 'audit.read' }, { relationship }, NOW).effect).toBe('permit')
+    }
   })
-  it('a privacy officer of an organisation not involved with the patient is refused the log and erasure', () => {
+  it('a privacy officer of a task party or a receiver, never custodian, is refused the log and erasure', () => {
     for (const action of ['audit.read', 'patient.erase'] as const) {
-      expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action }, { organisationInvolved: false }, NOW).reason).toBe('deny-no-relationship')
+      for (const relationship of [taskParty, related({ receiver: true }), related({})]) {
+        expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action }, { relationship }, NOW).reason).toBe('deny-no-relationship')
+      }
     }
   })
-  it('a privacy officer of a non-care organisation (DT&V) is refused the log, involved or not', () => {
-    expect(decide({ principal: { ...regievoerder, role: 'privacy-officer' }, action: 'audit.read' }, { organisationInvolved: true }, NOW).reason).toBe('deny-organisation-type')
+  it('a privacy officer of a non-care organisation (DT&V) is refused the log, whatever its relationships', () => {
+    expect(decide({ principal: { ...regievoerder, role: 'privacy-officer' }, action: 'audit.read' }, { relationship: custodian }, NOW).reason).toBe('deny-organisation-type')
   })
-  it('consent records and tokens are for caregivers of an organisation involved with the patient', () => {
+  it('consent records and tokens are for caregivers of a custodian only', () => {
     for (const action of ['consent.read', 'consent.withdraw', 'consent.token'] as const) {
-      expect(decide({ principal: gzaDoctor, action }, facts({ organisationInvolved: true }), NOW).effect).toBe('permit')
-      expect(decide({ principal: gzaDoctor, action }, facts({ organisationInvolved: false }), NOW).reason).toBe('deny-no-relationship')
+      expect(decide({ principal: gzaDoctor, action }, facts({ relationship: custodian }), NOW).effect).toBe('permit')
+      for (const relationship of [taskParty, related({ receiver: true }), related({ everCustodian: true })]) {
+        expect(decide({ principal: gzaDoctor, action }, facts({ relationship }), NOW).reason).toBe('deny-no-relationship')
+      }
     }
+  })
+  it('the first care organisation records a consent for a patient without custodian; after that only custodians', () => {
+    const record = (relationship: RelationshipFact) => decide({ principal: gzaDoctor, action: 'consent.record' }, { big: { verified: true }, relationship }, NOW).reason
+    expect(record(NO_RELATIONSHIP)).toBe('permit-caregiver')
+    expect(record(custodian)).toBe('permit-caregiver')
+    expect(record(related({}))).toBe('deny-no-relationship')
+    expect(record(taskParty)).toBe('deny-no-relationship')
+  })
+  it('a "caregiver" of a non-care organisation is no caregiver, even with a registered BIG number', () => {
+    for (const orgType of ['kmar', 'dvo', 'dtv', 'coa'] as const) {
+      const principal = { ...gzaDoctor, orgType }
+      expect(decide({ principal, action: 'dossier.read', purpose: 'handover' }, facts({ emergencyReason: 'Patient bewusteloos aangetroffen bij de poort' }), NOW).reason).toBe('deny-not-caregiver')
+      expect(decide({ principal, action: 'dossier.read', purpose: 'handover' }, facts(), NOW).reason).toBe('deny-not-caregiver')
+    }
+  })
+  it('an emergency reason counts letters and digits: zero-width spaces, combining marks and punctuation do not count', () => {
+    const reason = (text: string) => decide(read(), facts({ token: undefined, emergencyReason: text }), NOW).reason
+    expect(reason('\u200b'.repeat(25))).toBe('deny-emergency-reason')
+    expect(reason('a\u0301'.repeat(19) + '!!!!!!')).toBe('deny-emergency-reason')
+    expect(reason('Bewusteloos, geen aanspreekbare patiënt')).toBe('permit-emergency')
+    expect(reason('患者意識不明で緊急の処置が必要です至急対応してください')).toBe('permit-emergency')
+  })
+  it('the upload gate refuses before the body is read every caller but a verified caregiver of a GZA or DJI', () => {
+    const gate = (principal: AccessRequest['principal'], verified = true) => attemptGate({ principal, action: 'dossier.upload' }, { big: { verified } })?.reason
+    expect(gate(gzaDoctor)).toBeUndefined()
+    expect(gate(gzaDoctor, false)).toBe('deny-big-not-verified')
+    expect(gate(escortNurse)).toBe('deny-organisation-type')
+    expect(gate(regievoerder)).toBe('deny-not-caregiver')
+    expect(gate({ ...gzaDoctor, orgType: 'kmar' })).toBe('deny-not-caregiver')
   })
   it('an emergency review of another organisation is refused', () => {
     expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action: 'emergency.review' }, { ownOrganisation: false }, NOW).reason).toBe('deny-other-organisation')

@@ -132,22 +132,49 @@ export interface Facts {
   emergencyReason?: string
   /** An emergency window this caller opened earlier for this patient, still open. */
   emergencyWindowOpen?: boolean
-  /** Whether an open task names the caller's organisation for this patient. */
-  openTaskForCaller?: boolean
   /** The kind of task being created. */
   taskCode?: 'transfer' | 'departure' | 'case'
   /** How the caller's organisation stands in the task: requester, owner or extra recipient. */
   taskParty?: 'requester' | 'owner' | 'recipient'
   /** The legal ground a caregiver recorded for disclosing safety-critical codes without consent. */
   recordedLegalGround?: LegalBasis
-  /** Whether the caller's organisation takes part in the patient's care or handover. */
-  organisationInvolved?: boolean
+  /**
+   * How the caller's organisation stands to the patient, from the care relationships that other
+   * parties established (a custodian's consent record or transfer, a regievoerder's task).
+   */
+  relationship?: RelationshipFact
+  /** For a departure or case: whether the caller's organisation may announce them (configured). */
+  taskAuthority?: boolean
   /** Whether what is asked for belongs to the caller's own organisation (an inbox, a review). */
   ownOrganisation?: boolean
   /** For a task update: whether the caller's party may make the status change asked for. */
   transitionByParty?: boolean
   /** For a task update: whether it changes which organisations are extra recipients. */
   changesRecipients?: boolean
+  /** For a task update: whether it changes the planned date. */
+  changesPlan?: boolean
+}
+
+/** The caller's organisation's relationships with the patient, as they stand now. */
+export interface RelationshipFact {
+  /** The patient has (or had) a custodian here; when not, the first care organisation to record a consent becomes it. */
+  patientHasCustodian: boolean
+  /** The caller's organisation is a custodian now. */
+  custodian: boolean
+  /** The caller's organisation is or was a custodian. */
+  everCustodian: boolean
+  /** The caller's organisation owns an open transfer of the patient. */
+  receiver: boolean
+  /** An open task names the caller's organisation (or one that ended within the grace period). */
+  taskParty: boolean
+}
+
+export const NO_RELATIONSHIP: RelationshipFact = {
+  patientHasCustodian: false,
+  custodian: false,
+  everCustodian: false,
+  receiver: false,
+  taskParty: false,
 }
 
 export interface AccessRequest {
@@ -158,8 +185,17 @@ export interface AccessRequest {
 
 export const EMERGENCY_REASON_MIN_LENGTH = 20
 
-/** Organisation types whose caregivers hold the dossier and record consent. */
+/**
+ * How long an emergency reason is: its letters and digits, in any script. Spaces, punctuation,
+ * format characters (zero-width spaces, direction marks) and combining marks do not count.
+ */
+export const emergencyReasonLength = (reason: string): number => (reason.match(/[\p{L}\p{N}]/gu) ?? []).length
+
+/** Organisation types whose caregivers hold the dossier and record consent: the custodians. */
 export const SOURCE_ORG_TYPES: readonly string[] = ['gza', 'dji-medical']
+
+/** Organisation types of care providers: only their caregivers take caregiver decisions. */
+export const CARE_ORG_TYPES: readonly string[] = ['gza', 'dji-medical', 'medical-escort']
 
 const permit = (reason: ReasonCode, legalBasis?: LegalBasis, obligations: Obligation[] = [], consentId?: string): Decision => ({
   effect: 'permit',
@@ -177,8 +213,7 @@ const deny = (reason: ReasonCode, consentId?: string): Decision => ({
   ...(consentId ? { consentId } : {}),
 })
 
-const isVerifiedCaregiver = (request: AccessRequest, facts: Facts) =>
-  request.principal.role === 'caregiver' && facts.big?.verified === true
+const rel = (facts: Facts): RelationshipFact => facts.relationship ?? NO_RELATIONSHIP
 
 export function decide(request: AccessRequest, facts: Facts, now: Date): Decision {
   const { principal, action } = request
@@ -189,6 +224,8 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
       const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
       if (gate) return gate
       if (facts.patientExists !== true) return deny('deny-no-consent')
+      // Only a custodian adds dossier versions: nobody replaces another organisation's dossier.
+      if (!rel(facts).custodian) return deny('deny-no-relationship')
       // P5: the dossier becomes available only with active consent for handover.
       const effective = effectiveConsents(facts.consents ?? [], now)
       const anyHandover = effective.some((consent) =>
@@ -203,24 +240,30 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
     }
     case 'consent.record': {
       const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
-      return gate ?? permit('permit-caregiver', 'DIRECT_TREATMENT')
+      if (gate) return gate
+      // The first care organisation to record a consent or refusal for a patient without a
+      // custodian becomes its custodian; after that only custodians record.
+      const relationship = rel(facts)
+      if (relationship.patientHasCustodian && !relationship.custodian) return deny('deny-no-relationship')
+      return permit('permit-caregiver', 'DIRECT_TREATMENT')
     }
     case 'consent.read':
     case 'consent.withdraw':
     case 'consent.token': {
-      // Consent records and tokens belong to the organisations caring for the patient.
+      // Consent records and tokens belong to the patient's custodians.
       const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
       if (gate) return gate
       if (facts.patientExists === false) return deny('deny-patient-unknown')
-      return facts.organisationInvolved === true ? permit('permit-caregiver', 'DIRECT_TREATMENT') : deny('deny-no-relationship')
+      return rel(facts).custodian ? permit('permit-caregiver', 'DIRECT_TREATMENT') : deny('deny-no-relationship')
     }
     case 'audit.read':
     case 'patient.erase': {
-      // The care provider answers for the patient's log and erasure: its privacy officer, for its patients.
+      // The care provider answers for the patient's log and erasure: its privacy officer, for
+      // patients of which it is or was custodian.
       if (principal.role !== 'privacy-officer') return deny('deny-not-privacy-officer')
       if (!SOURCE_ORG_TYPES.includes(principal.orgType)) return deny('deny-organisation-type')
       if (facts.patientExists === false) return deny('deny-patient-unknown')
-      return facts.organisationInvolved === true ? permit('permit-privacy-officer', 'LEGAL_OBLIGATION') : deny('deny-no-relationship')
+      return rel(facts).everCustodian ? permit('permit-privacy-officer', 'LEGAL_OBLIGATION') : deny('deny-no-relationship')
     }
     case 'emergency.review':
       if (principal.role !== 'privacy-officer') return deny('deny-not-privacy-officer')
@@ -232,33 +275,46 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
     case 'task.update':
     case 'task.read': {
       if (principal.role === 'privacy-officer') return deny('deny-not-caregiver')
-      if (principal.role === 'caregiver' && !isVerifiedCaregiver(request, facts)) return deny('deny-big-not-verified')
+      if (principal.role === 'caregiver') {
+        const gate = caregiverGate(request, facts, CARE_ORG_TYPES)
+        if (gate) return gate
+      }
       if (facts.taskParty === undefined) return deny('deny-no-task')
       if (action === 'task.update') {
         if (facts.taskParty === 'recipient') return deny('deny-task-not-allowed')
         if (facts.transitionByParty === false) return deny('deny-task-not-allowed')
         // Widening who may read the handelingsperspectief is the requester's call alone (P4).
         if (facts.changesRecipients === true && facts.taskParty !== 'requester') return deny('deny-task-not-allowed')
+        // So is moving the planned date: the owner carries the task out, it does not reschedule it.
+        if (facts.changesPlan === true && facts.taskParty !== 'requester') return deny('deny-task-not-allowed')
       }
       return permit('permit-task-party', 'LEGAL_OBLIGATION')
     }
     case 'task.search':
       if (principal.role === 'privacy-officer') return deny('deny-not-caregiver')
-      if (principal.role === 'caregiver' && !isVerifiedCaregiver(request, facts)) return deny('deny-big-not-verified')
+      if (principal.role === 'caregiver') {
+        const gate = caregiverGate(request, facts, CARE_ORG_TYPES)
+        if (gate) return gate
+      }
       if (facts.ownOrganisation === false) return deny('deny-other-organisation')
       return permit('permit-task-party', 'LEGAL_OBLIGATION')
   }
 }
 
-/** Who announces what: source caregivers any task, DT&V regievoerders departures and cases. */
+/**
+ * Who announces what: a custodian's caregiver a transfer of its patient, a DT&V regievoerder
+ * (of a configured departure authority, where configured) departures and cases.
+ */
 function decideTaskCreate(request: AccessRequest, facts: Facts): Decision {
   const { principal } = request
-  if (principal.role === 'caregiver') {
+  if (facts.taskCode === 'transfer') {
     const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
-    return gate ?? permit('permit-caregiver', 'DIRECT_TREATMENT')
+    if (gate) return gate
+    if (facts.patientExists !== true) return deny('deny-patient-unknown')
+    return rel(facts).custodian ? permit('permit-caregiver', 'DIRECT_TREATMENT') : deny('deny-no-relationship')
   }
   if (principal.role === 'regievoerder' && principal.orgType === 'dtv' && (facts.taskCode === 'departure' || facts.taskCode === 'case')) {
-    return permit('permit-task-party', 'LEGAL_OBLIGATION')
+    return facts.taskAuthority === false ? deny('deny-task-not-allowed') : permit('permit-task-party', 'LEGAL_OBLIGATION')
   }
   return deny('deny-task-not-allowed')
 }
@@ -272,14 +328,16 @@ function decidePerspective(request: AccessRequest, facts: Facts, now: Date): Dec
   const { principal } = request
   if (principal.role === 'privacy-officer') return deny('deny-not-caregiver')
   if (principal.role === 'caregiver') {
-    if (!isVerifiedCaregiver(request, facts)) return deny('deny-big-not-verified')
+    const gate = caregiverGate(request, facts, CARE_ORG_TYPES)
+    if (gate) return gate
     if (facts.patientExists !== true) return deny('deny-patient-unknown')
-    // Caregivers see every code, so only those of an organisation involved with the patient.
-    if (facts.organisationInvolved !== true) return deny('deny-no-relationship')
+    // Caregivers see every code: only those of a custodian, a receiver or a task party.
+    const relationship = rel(facts)
+    if (!relationship.custodian && !relationship.receiver && !relationship.taskParty) return deny('deny-no-relationship')
     return permit('permit-caregiver', 'DIRECT_TREATMENT')
   }
   if (facts.patientExists !== true) return deny('deny-patient-unknown')
-  if (facts.openTaskForCaller !== true) return deny('deny-no-task')
+  if (!rel(facts).taskParty) return deny('deny-no-task')
   const effective = effectiveConsents(facts.consents ?? [], now)
   if (evaluateProvisions(effective, 'action-perspective', principal, now) === 'permit') {
     return permit('permit-consent', 'EXPLICIT_CONSENT', [], effective[effective.length - 1]?.id)
@@ -287,10 +345,32 @@ function decidePerspective(request: AccessRequest, facts: Facts, now: Date): Dec
   return permit('permit-safety-critical-only', facts.recordedLegalGround ?? 'LEGAL_OBLIGATION', ['safety-critical-only'])
 }
 
-function caregiverGate(request: AccessRequest, facts: Facts, orgTypes?: readonly string[]): Decision | undefined {
+/**
+ * What the caller's role and organisation type allow before any fact about a patient is known: a
+ * deny when the action can never be permitted to this caller, so that a body is not even read.
+ */
+export function attemptGate(request: AccessRequest, facts: Pick<Facts, 'big'>): Decision | undefined {
+  switch (request.action) {
+    case 'dossier.upload':
+    case 'consent.record':
+    case 'consent.withdraw':
+    case 'consent.token':
+      return caregiverGate(request, facts, SOURCE_ORG_TYPES)
+    case 'patient.erase':
+      if (request.principal.role !== 'privacy-officer') return deny('deny-not-privacy-officer')
+      return SOURCE_ORG_TYPES.includes(request.principal.orgType) ? undefined : deny('deny-organisation-type')
+    default:
+      return undefined
+  }
+}
+
+/** A caregiver of a care organisation whom the BIG register confirms; `orgTypes` narrows the organisations. */
+function caregiverGate(request: AccessRequest, facts: Facts, orgTypes: readonly string[] = CARE_ORG_TYPES): Decision | undefined {
   if (request.principal.role !== 'caregiver') return deny('deny-not-caregiver')
+  // A non-care organisation's "caregiver" is no caregiver, whatever the register says of the person.
+  if (!CARE_ORG_TYPES.includes(request.principal.orgType)) return deny('deny-not-caregiver')
   if (facts.big?.verified !== true) return deny('deny-big-not-verified')
-  if (orgTypes && !orgTypes.includes(request.principal.orgType)) return deny('deny-organisation-type')
+  if (!orgTypes.includes(request.principal.orgType)) return deny('deny-organisation-type')
   return undefined
 }
 
@@ -301,7 +381,7 @@ function decideDossierRead(request: AccessRequest, facts: Facts, now: Date): Dec
   if (facts.patientExists !== true) return deny('deny-patient-unknown')
 
   if (facts.emergencyReason !== undefined) {
-    if (facts.emergencyReason.trim().length < EMERGENCY_REASON_MIN_LENGTH) return deny('deny-emergency-reason')
+    if (emergencyReasonLength(facts.emergencyReason) < EMERGENCY_REASON_MIN_LENGTH) return deny('deny-emergency-reason')
     return permit('permit-emergency', 'CONFLICT_OF_DUTIES', [
       'audit-break-glass',
       'open-emergency-window',

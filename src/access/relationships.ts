@@ -1,19 +1,103 @@
+import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Executor } from '../db/executor.js'
+import type { CareRelationshipRow } from '../db/schema.js'
+import type { RelationshipFact } from './policy.js'
 
 /**
- * Whether an organisation takes part in the patient's care or handover: it recorded a consent for
- * the patient, uploaded a dossier version, or is a party to a task for the patient that was not
- * cancelled or rejected. Consent records, tokens and the patient's log are for such organisations
- * only.
+ * Care relationships: facts with provenance about which organisation stands in which relation to
+ * a patient. They are written only by the service, as a consequence of an act that some other
+ * party performed (a custodian's consent record or transfer, a regievoerder's task), with one
+ * exception: custody of a patient the service has no custodian for yet.
  */
-export async function organisationInvolved(db: Executor, patientId: string, org: string): Promise<boolean> {
-  const { rows } = await sql<{ involved: boolean }>`
-    select exists (select 1 from consent where patient_id = ${patientId} and recorded_by_org = ${org})
-        or exists (select 1 from bundle_version where patient_id = ${patientId} and uploaded_by_org = ${org})
-        or exists (
-          select 1 from task where patient_id = ${patientId} and status not in ('cancelled', 'rejected')
-            and (owner_org = ${org} or requester_org = ${org} or ${org} = any(recipient_orgs))
-        ) as involved`.execute(db)
-  return rows[0]?.involved === true
+
+/** The caller's organisation's relationships with the patient at `now`, in one statement. */
+export async function relationshipFact(db: Executor, patientId: string, org: string, now: Date): Promise<RelationshipFact> {
+  const { rows } = await sql<{ has_custodian: boolean; custodian: boolean; ever_custodian: boolean; receiver: boolean; task_party: boolean }>`
+    select
+      coalesce(bool_or(kind = 'custodian'), false) as has_custodian,
+      coalesce(bool_or(org = ${org} and kind = 'custodian' and (ends_at is null or ends_at > ${now})), false) as custodian,
+      coalesce(bool_or(org = ${org} and kind = 'custodian'), false) as ever_custodian,
+      coalesce(bool_or(org = ${org} and kind = 'receiver' and (ends_at is null or ends_at > ${now})), false) as receiver,
+      coalesce(bool_or(org = ${org} and kind = 'task-party' and (ends_at is null or ends_at > ${now})), false) as task_party
+    from care_relationship where patient_id = ${patientId}`.execute(db)
+  const row = rows[0]
+  return {
+    patientHasCustodian: row?.has_custodian === true,
+    custodian: row?.custodian === true,
+    everCustodian: row?.ever_custodian === true,
+    receiver: row?.receiver === true,
+    taskParty: row?.task_party === true,
+  }
 }
+
+export interface RelationshipSource {
+  type: 'consent' | 'task'
+  id: string
+  /** The organisation and user whose act established the relationship. */
+  byOrg: string
+  byUser: string
+}
+
+export async function addRelationship(
+  db: Executor,
+  patientId: string,
+  org: string,
+  kind: CareRelationshipRow['kind'],
+  source: RelationshipSource,
+  now: Date,
+  endsAt: Date | null = null,
+): Promise<void> {
+  await db
+    .insertInto('care_relationship')
+    .values({
+      id: randomUUID(),
+      patient_id: patientId,
+      org,
+      kind,
+      source_type: source.type,
+      source_id: source.id,
+      established_by_org: source.byOrg,
+      established_by_user: source.byUser,
+      started_at: now,
+      ends_at: endsAt,
+    })
+    .execute()
+}
+
+/** Ends the relationships a task created (all, or those of some organisations or kinds) at `endsAt`. */
+export async function endTaskRelationships(
+  db: Executor,
+  taskId: string,
+  endsAt: Date,
+  only: { orgs?: readonly string[]; kinds?: readonly CareRelationshipRow['kind'][] } = {},
+): Promise<void> {
+  let q = db
+    .updateTable('care_relationship')
+    .set({ ends_at: endsAt })
+    .where('source_type', '=', 'task')
+    .where('source_id', '=', taskId)
+    .where((eb) => eb.or([eb('ends_at', 'is', null), eb('ends_at', '>', endsAt)]))
+  if (only.orgs) {
+    if (only.orgs.length === 0) return
+    q = q.where('org', 'in', [...only.orgs])
+  }
+  if (only.kinds) q = q.where('kind', 'in', [...only.kinds])
+  await q.execute()
+}
+
+/** Ends an organisation's custody of the patient (after a completed transfer to another). */
+export async function endCustody(db: Executor, patientId: string, org: string, now: Date): Promise<void> {
+  await db
+    .updateTable('care_relationship')
+    .set({ ends_at: now })
+    .where('patient_id', '=', patientId)
+    .where('org', '=', org)
+    .where('kind', '=', 'custodian')
+    .where((eb) => eb.or([eb('ends_at', 'is', null), eb('ends_at', '>', now)]))
+    .execute()
+}
+
+/** Every relationship of the patient, for the record (oldest first). */
+export const listRelationships = (db: Executor, patientId: string) =>
+  db.selectFrom('care_relationship').selectAll().where('patient_id', '=', patientId).orderBy('started_at', 'asc').orderBy('id', 'asc').execute()

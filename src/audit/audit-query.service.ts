@@ -2,9 +2,11 @@ import type { AuditEvent, Bundle } from '@medplum/fhirtypes'
 import type { Deps } from '../deps.js'
 import type { AuditEventRow } from '../db/schema.js'
 import { badRequest } from '../fhir/outcome.js'
-import { decideOrDeny } from '../access/enforce.js'
-import { organisationInvolved } from '../access/relationships.js'
-import { auditDecision, type AuditContext } from './audit.service.js'
+import { withDecision } from '../access/enforce.js'
+import { NO_RELATIONSHIP } from '../access/policy.js'
+import { relationshipFact } from '../access/relationships.js'
+import { findPatientRecord } from '../patient/patient.repository.js'
+import type { AuditContext } from './audit.service.js'
 import { rowToAuditEvent } from './audit-event.js'
 
 export interface Period {
@@ -63,22 +65,25 @@ export async function patientEvents(deps: Deps, patientId: string, period: Perio
  * the rows are returned.
  */
 export async function readPatientLog(deps: Deps, ctx: AuditContext, patientId: string, period: Period, kind: 'search' | 'access-log') {
-  const involved = await organisationInvolved(deps.db, patientId, ctx.principal.org)
-  const decision = await decideOrDeny(deps.db, deps, ctx, { principal: ctx.principal, action: 'audit.read', purpose: 'privacy-oversight' }, { organisationInvolved: involved }, {
-    patientId,
-    purpose: 'privacy-oversight',
-    resourceType: 'AuditEvent',
-  })
-  const rows = await patientEvents(deps, patientId, period)
-  await auditDecision(deps.db, deps, ctx, {
+  return withDecision(deps, ctx, {
     action: 'audit.read',
-    decision,
-    patientId,
     purpose: 'privacy-oversight',
-    resourceType: 'AuditEvent',
-    detail: { kind, returned: rows.length, ...(period.from ? { from: period.from.toISOString() } : {}), ...(period.to ? { to: period.to.toISOString() } : {}) },
+    readOnly: true,
+    gather: async (db) => {
+      const patient = await findPatientRecord(db, patientId)
+      const relationship = patient ? await relationshipFact(db, patientId, ctx.principal.org, deps.clock.now()) : NO_RELATIONSHIP
+      return { facts: { patientExists: patient !== undefined, relationship }, subject: { patientId: patient?.id, resourceType: 'AuditEvent' }, data: undefined }
+    },
+    act: async () => {
+      const rows = await patientEvents(deps, patientId, period)
+      return {
+        result: rows,
+        audit: {
+          detail: { kind, returned: rows.length, ...(period.from ? { from: period.from.toISOString() } : {}), ...(period.to ? { to: period.to.toISOString() } : {}) },
+        },
+      }
+    },
   })
-  return rows
 }
 
 export async function searchAuditEvents(deps: Deps, ctx: AuditContext, patientId: string | undefined, period: Period): Promise<Bundle<AuditEvent>> {

@@ -15,6 +15,8 @@ export const MAX_FORM_BYTES = 5 * 1024 * 1024
 
 export interface ParsedConsent {
   status: 'active' | 'rejected'
+  /** The URAs in Consent.organization: who recorded it. */
+  organizations: string[]
   patient: { system: string; value: string }
   recordedAt: Date
   period?: Period
@@ -84,6 +86,7 @@ export function parseConsent(consent: Consent): { issues: OperationOutcomeIssue[
   if (issues.length > 0) return { issues }
   return {
     status: consent.status as 'active' | 'rejected',
+    organizations: orgs.flatMap((o) => (o.identifier?.system === SYSTEM.ura && o.identifier.value ? [o.identifier.value] : [])),
     patient: { system: SYSTEM.vNummer, value: patientId!.value!.trim() },
     recordedAt: new Date(consent.dateTime!),
     ...(period ? { period } : {}),

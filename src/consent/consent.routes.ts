@@ -4,15 +4,17 @@ import type { Deps } from '../deps.js'
 import { badRequest } from '../fhir/outcome.js'
 import type { AppEnv } from '../http/app-env.js'
 import { etag, fhirJson, readResource } from '../http/fhir-io.js'
-import { auditContext } from '../access/enforce.js'
+import { auditContext, refuseUnlessMayAttempt } from '../access/enforce.js'
 import { issueTokenForRecipient, readConsent, recordConsent, searchConsents, withdrawConsent } from './consent.service.js'
 
 export function consentRoutes(deps: Deps) {
   const app = new Hono<AppEnv>()
 
   app.post('/Consent', async (c) => {
+    const ctx = auditContext(c.var.principal, c.var.requestId)
+    await refuseUnlessMayAttempt(deps, ctx, 'consent.record', { resourceType: 'Consent' })
     const consent = await readResource<Consent>(c, 'Consent')
-    const recorded = await recordConsent(deps, auditContext(c.var.principal, c.var.requestId), consent)
+    const recorded = await recordConsent(deps, ctx, consent)
     const headers: Record<string, string> = {
       Location: `/fhir/Consent/${recorded.id}/_history/${recorded.version}`,
       ETag: etag(recorded.version),
@@ -25,6 +27,7 @@ export function consentRoutes(deps: Deps) {
   })
 
   app.put('/Consent/:id', async (c) => {
+    await refuseUnlessMayAttempt(deps, auditContext(c.var.principal, c.var.requestId), 'consent.withdraw', { resourceType: 'Consent', resourceId: c.req.param('id') })
     const consent = await readResource<Consent>(c, 'Consent')
     const result = await withdrawConsent(deps, auditContext(c.var.principal, c.var.requestId), c.req.param('id'), consent, c.req.header('if-match'))
     return fhirJson(c, result.resource, 200, { ETag: etag(result.version) })

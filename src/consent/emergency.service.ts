@@ -27,6 +27,7 @@ export async function openEmergencyWindow(
       org_id: ctx.principal.org,
       org_type: ctx.principal.orgType,
       big_number: ctx.principal.big ?? null,
+      issuer: ctx.principal.issuer,
       reason: await encryptContent(reason.trim(), dataKey, `emergency:${id}`),
       opened_at: now,
       expires_at: new Date(now.getTime() + deps.settings.emergencyWindowMs),
@@ -37,17 +38,6 @@ export async function openEmergencyWindow(
       review_note: null,
     })
     .execute()
-}
-
-export async function hasOpenEmergencyWindow(db: Executor, patientId: string, userId: string, now: Date): Promise<boolean> {
-  const row = await db
-    .selectFrom('emergency_access')
-    .select('id')
-    .where('patient_id', '=', patientId)
-    .where('user_id', '=', userId)
-    .where('expires_at', '>', now)
-    .executeTakeFirst()
-  return row !== undefined
 }
 
 export interface EmergencyReview {

@@ -102,6 +102,7 @@ export interface EmergencyAccessTable {
   org_id: string
   org_type: string
   big_number: string | null
+  issuer: string | null
   reason: string | null
   opened_at: Timestamp
   expires_at: Timestamp
@@ -143,6 +144,19 @@ export interface PerspectiveTable {
   erased_at: Timestamp | null
 }
 
+export interface CareRelationshipTable {
+  id: string
+  patient_id: string
+  org: string
+  kind: 'custodian' | 'receiver' | 'task-party'
+  source_type: 'consent' | 'task'
+  source_id: string
+  established_by_org: string
+  established_by_user: string
+  started_at: Timestamp
+  ends_at: Timestamp | null
+}
+
 export interface JobRunTable {
   name: string
   run_on: ColumnType<string, string, string>
@@ -153,6 +167,7 @@ export interface JobRunTable {
 
 export interface Database {
   job_run: JobRunTable
+  care_relationship: CareRelationshipTable
   task: TaskTable
   perspective: PerspectiveTable
   consent: ConsentTable
@@ -173,3 +188,4 @@ export type SigningKeyRow = Selectable<SigningKeyTable>
 export type EmergencyAccessRow = Selectable<EmergencyAccessTable>
 export type TaskRow = Selectable<TaskTable>
 export type PerspectiveRow = Selectable<PerspectiveTable>
+export type CareRelationshipRow = Selectable<CareRelationshipTable>

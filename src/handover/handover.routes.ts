@@ -4,9 +4,9 @@ import type { Deps } from '../deps.js'
 import { auditContext } from '../access/enforce.js'
 import { notFound, unprocessable } from '../fhir/outcome.js'
 import type { AppEnv } from '../http/app-env.js'
-import { etag, fhirJson, rawFhirJson, readResource } from '../http/fhir-io.js'
+import { decodeUtf8Header, etag, fhirJson, rawFhirJson, readResource } from '../http/fhir-io.js'
 import { checkHandoverBundle } from './intake.js'
-import { readDossier, uploadBundle, type StoredBundle } from './handover.service.js'
+import { authoriseUploadAttempt, readDossier, uploadBundle, type StoredBundle } from './handover.service.js'
 import { searchPatients } from '../patient/patient.service.js'
 
 const versionHeaders = (stored: StoredBundle) => ({
@@ -14,19 +14,21 @@ const versionHeaders = (stored: StoredBundle) => ({
   'Last-Modified': stored.lastUpdated.toUTCString(),
 })
 
-const readOptions = (c: { req: { header(name: string): string | undefined } }) => ({
-  consentToken: c.req.header('x-consent-token'),
-  emergencyReason: c.req.header('x-emergency-reason'),
-})
+const readOptions = (c: { req: { header(name: string): string | undefined } }) => {
+  const reason = c.req.header('x-emergency-reason')
+  return { consentToken: c.req.header('x-consent-token'), emergencyReason: reason === undefined ? undefined : decodeUtf8Header(reason, 'X-Emergency-Reason') }
+}
 
 export function handoverRoutes(deps: Deps) {
   const app = new Hono<AppEnv>()
 
   app.post('/Bundle', async (c) => {
-    const bundle = await readResource<Bundle>(c, 'Bundle')
+    const ctx = auditContext(c.var.principal, c.var.requestId)
+    await authoriseUploadAttempt(deps, ctx)
+    const bundle = await readResource<Bundle>(c, 'Bundle', { maxEntries: deps.settings.maxBundleEntries })
     const subject = checkHandoverBundle(bundle)
     if ('issues' in subject) throw unprocessable(subject.issues)
-    const stored = await uploadBundle(deps, auditContext(c.var.principal, c.var.requestId), bundle, subject)
+    const stored = await uploadBundle(deps, ctx, bundle, subject)
     const headers = { ...versionHeaders(stored), Location: `/fhir/Bundle/${stored.id}/_history/${stored.version}` }
     if (c.req.header('prefer')?.includes('return=minimal')) {
       for (const [k, v] of Object.entries(headers)) c.header(k, v)

@@ -16,6 +16,9 @@ export interface CallerKeys {
 }
 
 const BIG_PATTERN = /^\d{11}$/
+/** C0 control characters: PostgreSQL refuses NUL in text, and none belongs in an identity claim. */
+const CONTROL_CHARACTER = /[\u0000-\u001f]/
+const IDENTITY_CLAIMS = ['sub', 'name', 'org', 'org_type', 'role', 'big'] as const
 /** The `typ` header values of an access token (RFC 9068 `at+jwt`), or plain JWT. */
 const CALLER_TOKEN_TYPES = ['jwt', 'at+jwt', 'application/at+jwt']
 
@@ -51,6 +54,12 @@ export async function verifyCallerToken(
 
 function claimsToPrincipal(payload: JWTPayload, accessPoint: string): Principal {
   const { sub, name, org, org_type: orgType, role, big } = payload as Record<string, unknown>
+  // Before the other checks, so a claim that would fail in the database (or in the audit row of
+  // the refusal) never reaches it.
+  for (const claim of IDENTITY_CLAIMS) {
+    const value = payload[claim]
+    if (typeof value === 'string' && CONTROL_CHARACTER.test(value)) throw unauthorized(`Token claim "${claim}" contains a control character`)
+  }
   if (typeof sub !== 'string' || sub === '') throw unauthorized('Token claim "sub" is missing')
   if (typeof org !== 'string' || org === '') throw unauthorized('Token claim "org" is missing')
   if (typeof orgType !== 'string' || !(ORG_TYPES as readonly string[]).includes(orgType)) {
@@ -71,6 +80,8 @@ function claimsToPrincipal(payload: JWTPayload, accessPoint: string): Principal 
     orgType: orgType as OrgType,
     role: role as Role,
     big: big as string | undefined,
+    // jwtVerify checked it against the configured issuer.
+    issuer: payload.iss!,
     accessPoint,
   }
 }

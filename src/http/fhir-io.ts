@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import type { Resource } from '@medplum/fhirtypes'
-import { badRequest, OutcomeError, unsupportedMediaType, unprocessable } from '../fhir/outcome.js'
+import { badRequest, issue, OutcomeError, unsupportedMediaType, unprocessable } from '../fhir/outcome.js'
 import { FHIR_JSON } from '../fhir/systems.js'
 import { parseFhirJson, validateFhirResource } from '../fhir/validation.js'
 import type { AppEnv } from './app-env.js'
@@ -12,7 +12,11 @@ const ACCEPTED_TYPES = [FHIR_JSON, 'application/json']
  * JSON, the resource must be of the expected type and valid R4. Each failure has its own status:
  * 415, 400 and 422.
  */
-export async function readResource<T extends Resource>(c: Context<AppEnv>, resourceType: T['resourceType']): Promise<T> {
+export async function readResource<T extends Resource>(
+  c: Context<AppEnv>,
+  resourceType: T['resourceType'],
+  limits: { maxEntries?: number } = {},
+): Promise<T> {
   const contentType = c.req.header('content-type')
   if (!contentType) throw unsupportedMediaType(`Content-Type is required; send ${FHIR_JSON}`)
   const [mediaType, ...params] = contentType.split(';').map((s) => s.trim().toLowerCase())
@@ -28,6 +32,10 @@ export async function readResource<T extends Resource>(c: Context<AppEnv>, resou
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('The body must be a JSON object')
   if (value.resourceType !== resourceType) {
     throw badRequest(`Expected a ${resourceType} resource`, ['resourceType'])
+  }
+  const entries = (value as { entry?: unknown }).entry
+  if (limits.maxEntries !== undefined && Array.isArray(entries) && entries.length > limits.maxEntries) {
+    throw unprocessable([issue('too-costly', `A bundle may hold at most ${limits.maxEntries} entries; this one holds ${entries.length}`, ['Bundle.entry'])])
   }
   const issues = validateFhirResource(value).filter((i) => i.severity === 'error' || i.severity === 'fatal')
   if (issues.length > 0) throw unprocessable(issues)
@@ -46,3 +54,18 @@ export function rawFhirJson(c: Context<AppEnv>, text: string, status = 200, head
 }
 
 export const etag = (version: number | string) => `W/"${version}"`
+
+/**
+ * A header value as the client wrote it in UTF-8. Node hands header bytes over as latin1
+ * characters; a value that is not valid UTF-8 is refused (400) rather than stored garbled.
+ */
+export function decodeUtf8Header(value: string, name: string): string {
+  if (/^[\x00-\x7f]*$/.test(value)) return value
+  if (/[^\x00-\xff]/.test(value)) return value
+  const bytes = Buffer.from(value, 'latin1')
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw badRequest(`${name} must be UTF-8 text`, [name])
+  }
+}

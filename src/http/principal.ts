@@ -15,6 +15,8 @@ export interface Principal {
   orgType: OrgType
   role: Role
   big: string | undefined
+  /** The identity provider that vouched for the caller (`iss`). */
+  issuer: string
   /** The network access point of the request (NEN 7513). */
   accessPoint: string
 }

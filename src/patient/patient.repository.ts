@@ -21,6 +21,9 @@ export async function findPatientIdsByIdentifiers(db: Executor, identifiers: rea
 export const findPatient = (db: Executor, id: string) =>
   db.selectFrom('patient').selectAll().where('id', '=', id).where('erased_at', 'is', null).executeTakeFirst()
 
+/** The patient's record, erased or not: the audit log outlives erasure. */
+export const findPatientRecord = (db: Executor, id: string) => db.selectFrom('patient').selectAll().where('id', '=', id).executeTakeFirst()
+
 export const lockPatient = (db: Executor, id: string) =>
   db.selectFrom('patient').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
 

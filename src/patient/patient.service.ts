@@ -1,6 +1,6 @@
 import type { Bundle, Patient } from '@medplum/fhirtypes'
-import { auditDecision, type AuditContext } from '../audit/audit.service.js'
-import { caregiverFact, decideOrDeny } from '../access/enforce.js'
+import type { AuditContext } from '../audit/audit.service.js'
+import { withDecision } from '../access/enforce.js'
 import type { Deps } from '../deps.js'
 import { badRequest } from '../fhir/outcome.js'
 import { PATIENT_MATCH_SYSTEMS } from '../fhir/systems.js'
@@ -19,26 +19,22 @@ export function parsePatientIdentifierParam(identifier: string | undefined): Pat
 
 /** `GET /fhir/Patient?identifier=system|value`: resolves the service's patient id. Caregivers only. */
 export async function searchPatients(deps: Deps, ctx: AuditContext, identifier: string | undefined): Promise<Bundle> {
-  const { db, clock } = deps
   if (!identifier) throw badRequest('Search by identifier=system|value is required', ['identifier'])
   const { system, value } = parsePatientIdentifierParam(identifier)
-  const big = await caregiverFact(deps, ctx, 'patient.search')
-  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'patient.search' }, { ...(big ? { big } : {}) }, {
-    resourceType: 'Patient',
-  })
-  const [patientId] = await findPatientIdsByIdentifiers(db, [{ system, value }])
-  const patient = patientId ? await findPatient(db, patientId) : undefined
-  const entries: Patient[] = []
-  if (patient) {
-    const identifiers = await listPatientIdentifiers(db, patient.id)
-    entries.push({ resourceType: 'Patient', id: patient.id, identifier: identifiers.map((i) => ({ system: i.system, value: i.value })) })
-  }
-  await auditDecision(db, deps, ctx, {
+  const entries = await withDecision(deps, ctx, {
     action: 'patient.search',
-    decision,
-    patientId: patient?.id,
-    resourceType: 'Patient',
-    detail: { found: entries.length },
+    readOnly: true,
+    gather: async () => ({ facts: {}, subject: { resourceType: 'Patient' }, data: undefined }),
+    act: async (db) => {
+      const [patientId] = await findPatientIdsByIdentifiers(db, [{ system, value }])
+      const patient = patientId ? await findPatient(db, patientId) : undefined
+      const found: Patient[] = []
+      if (patient) {
+        const identifiers = await listPatientIdentifiers(db, patient.id)
+        found.push({ resourceType: 'Patient', id: patient.id, identifier: identifiers.map((i) => ({ system: i.system, value: i.value })) })
+      }
+      return { result: found, audit: { patientId: patient?.id, detail: { found: found.length } } }
+    },
   })
   return {
     resourceType: 'Bundle',

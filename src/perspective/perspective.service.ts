@@ -1,9 +1,10 @@
 import type { Bundle, Parameters, ParametersParameter } from '@medplum/fhirtypes'
-import { auditDecision, type AuditContext } from '../audit/audit.service.js'
-import { caregiverFact, decideOrDeny } from '../access/enforce.js'
-import { organisationInvolved } from '../access/relationships.js'
-import { consentFactsOfPatient } from '../consent/consent.repository.js'
-import type { LegalBasis } from '../access/policy.js'
+import type { AuditContext } from '../audit/audit.service.js'
+import { withDecision } from '../access/enforce.js'
+import { consentFactsOfPatient, findCurrentPerspective, nextPlannedDeparture } from '../access/facts.js'
+import { NO_RELATIONSHIP, type LegalBasis } from '../access/policy.js'
+import { relationshipFact } from '../access/relationships.js'
+import type { PerspectiveRow } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import type { Executor } from '../db/executor.js'
 import { notFound } from '../fhir/outcome.js'
@@ -11,10 +12,9 @@ import { SYSTEM } from '../fhir/systems.js'
 import { findPatient, findPatientIdsByIdentifiers } from '../patient/patient.repository.js'
 import { parsePatientIdentifierParam } from '../patient/patient.service.js'
 import type { Principal } from '../http/principal.js'
-import { hasOpenTaskNaming, nextPlannedDeparture } from '../tasks/task.repository.js'
 import { contactLineFor } from './contact-lines.js'
 import { derivePerspective, type DerivedFlag, type DerivedPerspective } from './derive.js'
-import { findCurrentPerspective, insertPerspective } from './perspective.repository.js'
+import { insertPerspective } from './perspective.repository.js'
 import { audienceForRole, visibleFlags } from './view.js'
 import { PERSPECTIVE_VALUE_SYSTEM, VOCABULARY, findValue, isValuedActionCode } from './vocabulary.js'
 
@@ -55,26 +55,45 @@ async function resolve(deps: Deps, selector: PatientSelector): Promise<string | 
 
 /** P4 and P8: the handelingsperspectief, built from an allow-list of vocabulary codes and configuration only. */
 export async function readPerspective(deps: Deps, ctx: AuditContext, selector: PatientSelector): Promise<Parameters> {
-  const { db, clock } = deps
+  const { clock } = deps
   const { principal } = ctx
-  const big = await caregiverFact(deps, ctx, 'perspective.read')
-  const patientId = await resolve(deps, selector)
-  const nonCaregiver = principal.role !== 'caregiver'
-  const involved = patientId && !nonCaregiver ? await organisationInvolved(db, patientId, principal.org) : false
-  const openTaskForCaller = patientId && nonCaregiver ? await hasOpenTaskNaming(db, patientId, principal.org) : false
-  const consents = patientId && nonCaregiver && openTaskForCaller ? await consentFactsOfPatient(db, patientId) : []
-  const stored = patientId ? await findCurrentPerspective(db, patientId) : undefined
-  const storedFlags = (stored?.flags as DerivedFlag[] | undefined) ?? []
-  const recordedLegalGround: LegalBasis = storedFlags.some((f) => f.legalGround === 'conflict-of-duties') ? 'CONFLICT_OF_DUTIES' : 'LEGAL_OBLIGATION'
-  const decision = await decideOrDeny(db, deps,
-    ctx,
-    { principal, action: 'perspective.read', purpose: 'action-perspective' },
-    { ...(big ? { big } : {}), patientExists: patientId !== undefined, consents, openTaskForCaller, recordedLegalGround, organisationInvolved: involved },
-    { patientId, purpose: 'action-perspective', resourceType: 'Patient' },
-  )
+  return withDecision(deps, ctx, {
+    action: 'perspective.read',
+    purpose: 'action-perspective',
+    readOnly: true,
+    gather: async (db) => {
+      const patientId = await resolve(deps, selector)
+      const relationship = patientId ? await relationshipFact(db, patientId, principal.org, clock.now()) : NO_RELATIONSHIP
+      const consents = patientId && principal.role !== 'caregiver' && relationship.taskParty ? await consentFactsOfPatient(db, patientId) : []
+      const stored = patientId ? await findCurrentPerspective(db, patientId) : undefined
+      const storedFlags = (stored?.flags as DerivedFlag[] | undefined) ?? []
+      const recordedLegalGround: LegalBasis = storedFlags.some((f) => f.legalGround === 'conflict-of-duties') ? 'CONFLICT_OF_DUTIES' : 'LEGAL_OBLIGATION'
+      return {
+        facts: { patientExists: patientId !== undefined, consents, relationship, recordedLegalGround },
+        subject: { patientId, resourceType: 'Patient', resourceId: patientId },
+        data: { patientId, stored, storedFlags },
+      }
+    },
+    act: async (db, decision, { patientId, stored, storedFlags }) => {
+      const parameters = await perspectiveParameters(deps, db, principal, decision.obligations.includes('safety-critical-only'), patientId!, stored, storedFlags)
+      // The entry names the segment and the dossier version it came from, never the codes shown.
+      return { result: parameters, audit: { detail: { ...(stored ? { bundleVersion: stored.version } : {}) } } }
+    },
+  })
+}
+
+async function perspectiveParameters(
+  deps: Deps,
+  db: Executor,
+  principal: Principal,
+  safetyOnly: boolean,
+  patientId: string,
+  stored: PerspectiveRow | undefined,
+  storedFlags: DerivedFlag[],
+): Promise<Parameters> {
+  const { clock } = deps
   const audience = audienceForRole(principal.role)
-  if (!audience || !patientId) throw notFound()
-  const safetyOnly = decision.obligations.includes('safety-critical-only')
+  if (!audience) throw notFound()
   const perspective: DerivedPerspective = { flags: storedFlags }
   const flags = stored ? visibleFlags(perspective, audience, !safetyOnly) : []
 
@@ -118,15 +137,6 @@ export async function readPerspective(deps: Deps, ctx: AuditContext, selector: P
         ]
       : []),
   ]
-  await auditDecision(db, deps, ctx, {
-    action: 'perspective.read',
-    decision,
-    patientId,
-    purpose: 'action-perspective',
-    resourceType: 'Patient',
-    resourceId: patientId,
-    detail: { codes: flags.map((f) => f.code), ...(stored ? { bundleVersion: stored.version } : {}) },
-  })
   return { resourceType: 'Parameters', parameter }
 }
 

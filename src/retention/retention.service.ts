@@ -1,10 +1,11 @@
 import { sql } from 'kysely'
-import { auditDecision, auditSystemEvent, type AuditContext } from '../audit/audit.service.js'
-import { decideOrDeny } from '../access/enforce.js'
+import { auditSystemEvent, type AuditContext } from '../audit/audit.service.js'
+import { withDecision } from '../access/enforce.js'
+import { NO_RELATIONSHIP } from '../access/policy.js'
 import type { Deps } from '../deps.js'
-import { badRequest, notFound } from '../fhir/outcome.js'
-import { findPatient } from '../patient/patient.repository.js'
-import { organisationInvolved } from '../access/relationships.js'
+import { badRequest } from '../fhir/outcome.js'
+import { lockPatient } from '../patient/patient.repository.js'
+import { relationshipFact } from '../access/relationships.js'
 import { erasePatientData, findExpiredPatients } from './erasure.js'
 
 export interface RetentionResult {
@@ -105,17 +106,21 @@ export function scheduleRetention(deps: Deps, everyMs = 3600_000): () => void {
 /** An erasure request, carried out at once by the privacy officer (AVG art. 17; BW 7:455). */
 export async function erasePatient(deps: Deps, ctx: AuditContext, patientId: string, reason: string | undefined) {
   if (!reason || reason.trim().length < 10) throw badRequest('A reason of at least 10 characters is required', ["Parameters.parameter.where(name='reason')"])
-  const involved = await organisationInvolved(deps.db, patientId, ctx.principal.org)
-  const decision = await decideOrDeny(deps.db, deps, ctx, { principal: ctx.principal, action: 'patient.erase', purpose: 'privacy-oversight' }, { organisationInvolved: involved }, {
-    patientId,
+  return withDecision(deps, ctx, {
+    action: 'patient.erase',
     purpose: 'privacy-oversight',
-    resourceType: 'Patient',
-    resourceId: patientId,
-  })
-  if (!(await findPatient(deps.db, patientId))) throw notFound()
-  return deps.db.transaction().execute(async (trx) => {
-    const { bundles } = await erasePatientData(trx, patientId, deps.clock.now())
-    await auditDecision(trx, deps, ctx, { action: 'patient.erase', decision, patientId, purpose: 'privacy-oversight', resourceType: 'Patient', resourceId: patientId, detail: { bundles, request: 'erasure' } })
-    return { bundles }
+    gather: async (trx) => {
+      const patient = await lockPatient(trx, patientId)
+      const relationship = patient ? await relationshipFact(trx, patientId, ctx.principal.org, deps.clock.now()) : NO_RELATIONSHIP
+      return {
+        facts: { patientExists: patient !== undefined, relationship },
+        subject: { patientId: patient?.id, resourceType: 'Patient', resourceId: patientId },
+        data: undefined,
+      }
+    },
+    act: async (trx) => {
+      const { bundles } = await erasePatientData(trx, patientId, deps.clock.now())
+      return { result: { bundles }, audit: { detail: { bundles, request: 'erasure' } } }
+    },
   })
 }

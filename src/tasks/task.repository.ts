@@ -14,31 +14,6 @@ export const lockTask = (db: Executor, id: string) =>
 export const updateTask = (db: Executor, id: string, values: Updateable<TaskTable>) =>
   db.updateTable('task').set(values).where('id', '=', id).execute()
 
-/** Open tasks for the patient that name the organisation as requester, owner or extra recipient. */
-export async function hasOpenTaskNaming(db: Executor, patientId: string, org: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('task')
-    .select('id')
-    .where('patient_id', '=', patientId)
-    .where('status', 'in', [...OPEN_STATUSES])
-    .where((eb) => eb.or([eb('owner_org', '=', org), eb('requester_org', '=', org), sql<boolean>`${org} = any(recipient_orgs)`]))
-    .limit(1)
-    .executeTakeFirst()
-  return row !== undefined
-}
-
-/** The earliest planned departure among the patient's open departure tasks. */
-export async function nextPlannedDeparture(db: Executor, patientId: string): Promise<Date | undefined> {
-  const row = await db
-    .selectFrom('task')
-    .select((eb) => eb.fn.min('planned_start').as('start'))
-    .where('patient_id', '=', patientId)
-    .where('code', '=', 'departure')
-    .where('status', 'in', [...OPEN_STATUSES])
-    .executeTakeFirst()
-  return row?.start ? new Date(row.start as unknown as string) : undefined
-}
-
 export interface TaskSearch {
   org: string
   role: 'owner' | 'requester'

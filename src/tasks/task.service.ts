@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto'
 import type { Bundle, Task } from '@medplum/fhirtypes'
-import { auditDecision, type AuditContext } from '../audit/audit.service.js'
-import { caregiverFact, decideOrDeny } from '../access/enforce.js'
+import type { AuditContext } from '../audit/audit.service.js'
+import { withDecision } from '../access/enforce.js'
+import { findCurrentPerspective } from '../access/facts.js'
+import { NO_RELATIONSHIP } from '../access/policy.js'
+import { addRelationship, endCustody, endTaskRelationships, relationshipFact } from '../access/relationships.js'
 import type { Deps } from '../deps.js'
 import type { TaskRow } from '../db/schema.js'
 import { badRequest, issue, notFound, OutcomeError, unprocessable } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
 import { findCurrentBundleVersion } from '../handover/bundle.repository.js'
-import { findOrCreatePatient, findPatient } from '../patient/patient.repository.js'
+import { findOrCreatePatient, findPatient, findPatientIdsByIdentifiers } from '../patient/patient.repository.js'
 import type { Executor } from '../db/executor.js'
-import { findCurrentPerspective } from '../perspective/perspective.repository.js'
 import type { DerivedFlag } from '../perspective/derive.js'
-import { OPEN_STATUSES, parseTask, transitionAllowed, type ParsedTask } from './task-resource.js'
+import { OPEN_STATUSES, TERMINAL_STATUSES, parseTask, transitionAllowed, type ParsedTask } from './task-resource.js'
 import { findTask, firstDossierOpen, insertTask, lockTask, searchTasks, updateTask } from './task.repository.js'
 
 /**
@@ -84,136 +86,171 @@ function partyOf(row: Pick<TaskRow, 'requester_org' | 'owner_org' | 'recipient_o
   return undefined
 }
 
+/** Writes the relationships a new task establishes: they are the requester's act, never the parties' own. */
+async function relationshipsOfNewTask(trx: Executor, row: Pick<TaskRow, 'id' | 'code' | 'patient_id' | 'requester_org' | 'owner_org' | 'recipient_orgs' | 'created_by'>, now: Date) {
+  const source = { type: 'task' as const, id: row.id, byOrg: row.requester_org, byUser: row.created_by }
+  if (row.code === 'transfer') {
+    await addRelationship(trx, row.patient_id, row.owner_org, 'receiver', source, now)
+  } else {
+    for (const org of new Set([row.requester_org, row.owner_org])) await addRelationship(trx, row.patient_id, org, 'task-party', source, now)
+  }
+  for (const org of row.recipient_orgs) await addRelationship(trx, row.patient_id, org, 'task-party', source, now)
+}
+
 /** Announces a transfer, departure or case. The patient is matched by V-nummer, and created when new. */
 export async function createTask(deps: Deps, ctx: AuditContext, task: Task) {
-  const { db, clock } = deps
+  const { clock } = deps
   const parsed = parseTask(task)
   if ('issues' in parsed) throw unprocessable(parsed.issues)
   if (parsed.status !== 'requested') throw unprocessable([issue('business-rule', 'A new task starts with status "requested"', ['Task.status'])])
   if (parsed.requesterOrg !== ctx.principal.org) {
     throw unprocessable([issue('business-rule', 'Task.requester must be your own organisation', ['Task.requester'])])
   }
-  const big = await caregiverFact(deps, ctx, 'task.create')
-  const decision = await decideOrDeny(db, deps, ctx, { principal: ctx.principal, action: 'task.create' }, { ...(big ? { big } : {}), taskCode: parsed.code }, {
-    resourceType: 'Task',
-  })
+  if (parsed.ownerOrg === parsed.requesterOrg) {
+    throw unprocessable([issue('business-rule', 'Task.owner must be another organisation than the requester', ['Task.owner'])])
+  }
+  const authorities = deps.settings.departureAuthorities
   const id = randomUUID()
-  return db.transaction().execute(async (trx) => {
-    const now = clock.now()
-    let patientId: string | undefined
-    if (parsed.patient.identifier) {
-      patientId = await findOrCreatePatient(trx, parsed.patient.identifier, now)
-    } else {
-      patientId = (await findPatient(trx, parsed.patient.id!))?.id
-      if (!patientId) throw unprocessable([issue('not-found', 'Task.for names no known patient', ['Task.for.reference'])])
-    }
-    if (parsed.code === 'departure') await checkNoPostponement(trx, patientId, parsed.plannedStart, parsed.status)
-    const resource = canonicalTask(parsed, id, 1, patientId, parsed.patient.identifier?.value, now, now.toISOString())
-    await insertTask(trx, {
-      id,
-      version: 1,
-      code: parsed.code,
-      status: parsed.status,
-      patient_id: patientId,
-      requester_org: parsed.requesterOrg,
-      owner_org: parsed.ownerOrg,
-      recipient_orgs: parsed.recipientOrgs,
-      planned_start: parsed.plannedStart ? new Date(parsed.plannedStart) : null,
-      handover_method: null,
-      created_at: now,
-      created_by: ctx.principal.sub,
-      updated_at: now,
-      completed_at: null,
-      resource: JSON.stringify(resource),
-    })
-    await auditDecision(trx, deps, ctx, {
-      action: 'task.create',
-      decision,
-      patientId,
-      resourceType: 'Task',
-      resourceId: id,
-      detail: { code: parsed.code, owner: parsed.ownerOrg },
-    })
-    return resource
+  return withDecision(deps, ctx, {
+    action: 'task.create',
+    gather: async (trx) => {
+      const patientId = parsed.patient.identifier
+        ? (await findPatientIdsByIdentifiers(trx, [parsed.patient.identifier]))[0]
+        : (await findPatient(trx, parsed.patient.id!))?.id
+      if (!patientId && !parsed.patient.identifier) throw unprocessable([issue('not-found', 'Task.for names no known patient', ['Task.for.reference'])])
+      const relationship = patientId ? await relationshipFact(trx, patientId, ctx.principal.org, clock.now()) : NO_RELATIONSHIP
+      return {
+        facts: {
+          taskCode: parsed.code,
+          patientExists: patientId !== undefined,
+          relationship,
+          ...(authorities ? { taskAuthority: authorities.includes(ctx.principal.org) } : {}),
+        },
+        subject: { patientId, resourceType: 'Task' },
+        data: patientId,
+      }
+    },
+    act: async (trx, _decision, known) => {
+      const now = clock.now()
+      const patientId = known ?? (await findOrCreatePatient(trx, parsed.patient.identifier!, now))
+      if (parsed.code === 'departure') await checkNoPostponement(trx, patientId, parsed.plannedStart, parsed.status)
+      const resource = canonicalTask(parsed, id, 1, patientId, parsed.patient.identifier?.value, now, now.toISOString())
+      const row = {
+        id,
+        version: 1,
+        code: parsed.code,
+        status: parsed.status,
+        patient_id: patientId,
+        requester_org: parsed.requesterOrg,
+        owner_org: parsed.ownerOrg,
+        recipient_orgs: parsed.recipientOrgs,
+        planned_start: parsed.plannedStart ? new Date(parsed.plannedStart) : null,
+        handover_method: null,
+        created_at: now,
+        created_by: ctx.principal.sub,
+        updated_at: now,
+        completed_at: null,
+        resource: JSON.stringify(resource),
+      }
+      await insertTask(trx, row)
+      await relationshipsOfNewTask(trx, row, now)
+      return { result: resource, audit: { patientId, resourceId: id, detail: { code: parsed.code, owner: parsed.ownerOrg } } }
+    },
   })
+}
+
+/** Keeps the relationships of a task in step with a change: recipients, acceptance of a transfer, the end. */
+async function relationshipsOfChangedTask(deps: Deps, trx: Executor, row: TaskRow, status: string, recipients: readonly string[], now: Date) {
+  const source = { type: 'task' as const, id: row.id, byOrg: row.requester_org, byUser: row.created_by }
+  const removed = row.recipient_orgs.filter((org) => !recipients.includes(org))
+  const added = recipients.filter((org) => !row.recipient_orgs.includes(org))
+  await endTaskRelationships(trx, row.id, now, { orgs: removed, kinds: ['task-party'] })
+  for (const org of added) await addRelationship(trx, row.patient_id, org, 'task-party', source, now)
+
+  if (row.code === 'transfer' && ['accepted', 'in-progress', 'completed'].includes(status)) {
+    // The receiver becomes a custodian once the transfer is under way: by the sender's task, not its own say.
+    const already = await trx.selectFrom('care_relationship').select('id')
+      .where('source_id', '=', row.id).where('kind', '=', 'custodian').executeTakeFirst()
+    if (!already) await addRelationship(trx, row.patient_id, row.owner_org, 'custodian', source, now)
+  }
+  if ((TERMINAL_STATUSES as readonly string[]).includes(status)) {
+    await endTaskRelationships(trx, row.id, new Date(now.getTime() + deps.settings.taskGraceMs), { kinds: ['task-party'] })
+    await endTaskRelationships(trx, row.id, now, { kinds: ['receiver'] })
+    if (row.code === 'transfer' && status === 'completed') await endCustody(trx, row.patient_id, row.requester_org, now)
+    // A transfer that did not happen leaves custody where it was.
+    if (row.code === 'transfer' && status !== 'completed') await endTaskRelationships(trx, row.id, now, { kinds: ['custodian'] })
+  }
 }
 
 /** Updates a task: status transitions by the party allowed to make them, completion with how the handover went. */
 export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task: Task, ifMatch: string | undefined) {
-  const { db, clock } = deps
+  const { clock } = deps
   if (task.id !== undefined && task.id !== id) throw badRequest('Task.id must match the id in the URL', ['Task.id'])
   const parsed = parseTask(task)
   if ('issues' in parsed) throw unprocessable(parsed.issues)
-  const big = await caregiverFact(deps, ctx, 'task.update')
-  const current = await findTask(db, id)
-  const party = current ? partyOf(current, ctx.principal.org) : undefined
-  const transition = current && party && party !== 'recipient' ? transitionAllowed(current.status, parsed.status, party) : undefined
-  const changesRecipients = current ? !sameSet(current.recipient_orgs, parsed.recipientOrgs) : false
-  const decision = await decideOrDeny(
-    db,
-    deps,
-    ctx,
-    { principal: ctx.principal, action: 'task.update' },
-    {
-      ...(big ? { big } : {}),
-      ...(party ? { taskParty: party } : {}),
-      ...(transition ? { transitionByParty: transition !== 'not-yours' } : {}),
-      changesRecipients,
+  return withDecision(deps, ctx, {
+    action: 'task.update',
+    gather: async (trx) => {
+      const current = await lockTask(trx, id)
+      const party = current ? partyOf(current, ctx.principal.org) : undefined
+      const transition = current && party && party !== 'recipient' ? transitionAllowed(current.status, parsed.status, party) : undefined
+      const plannedStart = parsed.plannedStart ? Date.parse(parsed.plannedStart) : null
+      return {
+        facts: {
+          ...(party ? { taskParty: party } : {}),
+          ...(transition ? { transitionByParty: transition !== 'not-yours' } : {}),
+          changesRecipients: current ? !sameSet(current.recipient_orgs, parsed.recipientOrgs) : false,
+          changesPlan: current ? (current.planned_start?.getTime() ?? null) !== plannedStart : false,
+        },
+        subject: { patientId: current?.patient_id, resourceType: 'Task', resourceId: id },
+        data: { row: current!, party: party as 'requester' | 'owner' },
+      }
     },
-    { patientId: current?.patient_id, resourceType: 'Task', resourceId: id },
-  )
-  return db.transaction().execute(async (trx) => {
-    const row = (await lockTask(trx, id))!
-    if (ifMatch !== undefined && ifMatch !== `W/"${row.version}"`) throw precondition('The task has changed since you read it (If-Match does not match)')
-    const stored = row.resource as unknown as Task
-    const fixed: [boolean, string][] = [
-      [parsed.code !== row.code, 'Task.code'],
-      [parsed.requesterOrg !== row.requester_org, 'Task.requester'],
-      [parsed.ownerOrg !== row.owner_org, 'Task.owner'],
-      [
-        (parsed.patient.id !== undefined && parsed.patient.id !== row.patient_id) ||
-          (parsed.patient.identifier !== undefined && parsed.patient.identifier.value !== stored.for?.identifier?.value),
-        'Task.for',
-      ],
-    ]
-    const changed = fixed.find(([differs]) => differs)
-    if (changed) throw unprocessable([issue('business-rule', `${changed[1]} cannot change; cancel this task and announce a new one`, [changed[1]])])
-    const verdict = transitionAllowed(row.status, parsed.status, party as 'requester' | 'owner')
-    if (verdict === 'invalid') {
-      throw new OutcomeError(409, [issue('business-rule', `A task cannot move from "${row.status}" to "${parsed.status}"`, ['Task.status'])])
-    }
-    if (verdict === 'not-yours' || row.status !== current!.status) {
-      // The task changed between the decision and the lock.
-      throw new OutcomeError(409, [issue('conflict', 'The task changed while you were updating it; read it again')])
-    }
-    if (parsed.status === 'completed' && parsed.handoverMethod === 'dossier-released' && !(await findCurrentBundleVersion(trx, row.patient_id))) {
-      throw unprocessable([issue('business-rule', 'There is no dossier for this patient to release; record handed-to-patient or phone-handover', ['Task.output'])])
-    }
-    if (row.code === 'departure' && parsed.status !== row.status && ['in-progress', 'completed'].includes(parsed.status)) {
-      await checkNoPostponement(trx, row.patient_id, parsed.plannedStart, parsed.status)
-    }
-    const now = clock.now()
-    const version = row.version + 1
-    const resource = canonicalTask(parsed, id, version, row.patient_id, stored.for?.identifier?.value, now, stored.authoredOn ?? row.created_at.toISOString())
-    await updateTask(trx, id, {
-      version,
-      status: parsed.status,
-      recipient_orgs: parsed.recipientOrgs,
-      planned_start: parsed.plannedStart ? new Date(parsed.plannedStart) : null,
-      handover_method: parsed.handoverMethod ?? null,
-      updated_at: now,
-      completed_at: parsed.status === 'completed' ? now : null,
-      resource: JSON.stringify(resource),
-    })
-    await auditDecision(trx, deps, ctx, {
-      action: 'task.update',
-      decision,
-      patientId: row.patient_id,
-      resourceType: 'Task',
-      resourceId: id,
-      detail: { from: row.status, to: parsed.status, ...(parsed.handoverMethod ? { handoverMethod: parsed.handoverMethod } : {}) },
-    })
-    return { version, resource }
+    act: async (trx, _decision, { row, party }) => {
+      if (ifMatch !== undefined && ifMatch !== `W/"${row.version}"`) throw precondition('The task has changed since you read it (If-Match does not match)')
+      const stored = row.resource as unknown as Task
+      const fixed: [boolean, string][] = [
+        [parsed.code !== row.code, 'Task.code'],
+        [parsed.requesterOrg !== row.requester_org, 'Task.requester'],
+        [parsed.ownerOrg !== row.owner_org, 'Task.owner'],
+        [
+          (parsed.patient.id !== undefined && parsed.patient.id !== row.patient_id) ||
+            (parsed.patient.identifier !== undefined && parsed.patient.identifier.value !== stored.for?.identifier?.value),
+          'Task.for',
+        ],
+      ]
+      const changed = fixed.find(([differs]) => differs)
+      if (changed) throw unprocessable([issue('business-rule', `${changed[1]} cannot change; cancel this task and announce a new one`, [changed[1]])])
+      const verdict = transitionAllowed(row.status, parsed.status, party)
+      if (verdict === 'invalid') {
+        throw new OutcomeError(409, [issue('business-rule', `A task cannot move from "${row.status}" to "${parsed.status}"`, ['Task.status'])])
+      }
+      if (parsed.status === 'completed' && parsed.handoverMethod === 'dossier-released' && !(await findCurrentBundleVersion(trx, row.patient_id))) {
+        throw unprocessable([issue('business-rule', 'There is no dossier for this patient to release; record handed-to-patient or phone-handover', ['Task.output'])])
+      }
+      const planChanged = (row.planned_start?.getTime() ?? null) !== (parsed.plannedStart ? Date.parse(parsed.plannedStart) : null)
+      if (row.code === 'departure' && (planChanged || (parsed.status !== row.status && ['in-progress', 'completed'].includes(parsed.status)))) {
+        await checkNoPostponement(trx, row.patient_id, parsed.plannedStart, parsed.status)
+      }
+      const now = clock.now()
+      const version = row.version + 1
+      const resource = canonicalTask(parsed, id, version, row.patient_id, stored.for?.identifier?.value, now, stored.authoredOn ?? row.created_at.toISOString())
+      await updateTask(trx, id, {
+        version,
+        status: parsed.status,
+        recipient_orgs: parsed.recipientOrgs,
+        planned_start: parsed.plannedStart ? new Date(parsed.plannedStart) : null,
+        handover_method: parsed.handoverMethod ?? null,
+        updated_at: now,
+        completed_at: parsed.status === 'completed' ? now : null,
+        resource: JSON.stringify(resource),
+      })
+      await relationshipsOfChangedTask(deps, trx, row, parsed.status, parsed.recipientOrgs, now)
+      return {
+        result: { version, resource },
+        audit: { detail: { from: row.status, to: parsed.status, ...(parsed.handoverMethod ? { handoverMethod: parsed.handoverMethod } : {}) } },
+      }
+    },
   })
 }
 
@@ -230,19 +267,18 @@ async function withReceipt(deps: Deps, row: TaskRow): Promise<{ task: Task; open
 }
 
 export async function readTask(deps: Deps, ctx: AuditContext, id: string) {
-  const { db, clock } = deps
-  const big = await caregiverFact(deps, ctx, 'task.read')
-  const row = await findTask(db, id)
-  const party = row ? partyOf(row, ctx.principal.org) : undefined
-  const decision = await decideOrDeny(db, deps,
-    ctx,
-    { principal: ctx.principal, action: 'task.read' },
-    { ...(big ? { big } : {}), ...(party ? { taskParty: party } : {}) },
-    { patientId: row?.patient_id, resourceType: 'Task', resourceId: id },
-  )
-  if (!row) throw notFound()
-  await auditDecision(db, deps, ctx, { action: 'task.read', decision, patientId: row.patient_id, resourceType: 'Task', resourceId: id })
-  return { version: row.version, resource: party === 'recipient' ? (row.resource as unknown as Task) : (await withReceipt(deps, row)).task }
+  return withDecision(deps, ctx, {
+    action: 'task.read',
+    readOnly: true,
+    gather: async (db) => {
+      const row = await findTask(db, id)
+      const party = row ? partyOf(row, ctx.principal.org) : undefined
+      return { facts: { ...(party ? { taskParty: party } : {}) }, subject: { patientId: row?.patient_id, resourceType: 'Task', resourceId: id }, data: { row: row!, party } }
+    },
+    act: async (_db, _decision, { row, party }) => ({
+      result: { version: row.version, resource: party === 'recipient' ? (row.resource as unknown as Task) : (await withReceipt(deps, row)).task },
+    }),
+  })
 }
 
 export interface InboxQuery {
@@ -258,40 +294,38 @@ export interface InboxQuery {
  * transfers and departures due within 24 hours whose dossier the receivers have not opened.
  */
 export async function searchTaskList(deps: Deps, ctx: AuditContext, q: InboxQuery): Promise<Bundle> {
-  const { db, clock } = deps
+  const { clock } = deps
   const org = q.owner ?? q.requester
   if (!org || (q.owner && q.requester)) throw badRequest('Search by exactly one of owner= or requester= (your organisation)', ['owner'])
   const value = org.includes('|') ? org.slice(org.indexOf('|') + 1) : org
   const statuses = q.status ? q.status.split(',').map((s) => s.trim()).filter(Boolean) : undefined
-  const big = await caregiverFact(deps, ctx, 'task.search')
-  const decision = await decideOrDeny(
-    db,
-    deps,
-    ctx,
-    { principal: ctx.principal, action: 'task.search' },
-    { ...(big ? { big } : {}), ownOrganisation: value === ctx.principal.org },
-    { resourceType: 'Task' },
-  )
-  const rows = await searchTasks(db, { org: value, role: q.owner ? 'owner' : 'requester', ...(statuses ? { statuses } : {}), ...(q.code ? { code: q.code } : {}) })
-  const now = clock.now().getTime()
-  const entries: Task[] = []
-  for (const row of rows) {
-    if (partyOf(row, value) === 'recipient') {
-      // An extra recipient sees the task, not the receipts of the parties.
-      if (!q.atRisk) entries.push(row.resource as unknown as Task)
-      continue
-    }
-    const { task, opened } = await withReceipt(deps, row)
-    const dueSoon =
-      (OPEN_STATUSES as readonly string[]).includes(row.status) &&
-      row.code !== 'case' &&
-      row.planned_start !== null &&
-      row.planned_start.getTime() - now <= AT_RISK_WINDOW_MS
-    const atRisk = dueSoon && opened === undefined
-    if (q.atRisk && !atRisk) continue
-    entries.push({ ...task, extension: [...(task.extension ?? []), { url: AT_RISK_URL, valueBoolean: atRisk }] })
-  }
-  await auditDecision(db, deps, ctx, { action: 'task.search', decision, resourceType: 'Task', detail: { listed: entries.length } })
+  const entries = await withDecision(deps, ctx, {
+    action: 'task.search',
+    readOnly: true,
+    gather: async () => ({ facts: { ownOrganisation: value === ctx.principal.org }, subject: { resourceType: 'Task' }, data: undefined }),
+    act: async (db) => {
+      const rows = await searchTasks(db, { org: value, role: q.owner ? 'owner' : 'requester', ...(statuses ? { statuses } : {}), ...(q.code ? { code: q.code } : {}) })
+      const now = clock.now().getTime()
+      const listed: Task[] = []
+      for (const row of rows) {
+        if (partyOf(row, value) === 'recipient') {
+          // An extra recipient sees the task, not the receipts of the parties.
+          if (!q.atRisk) listed.push(row.resource as unknown as Task)
+          continue
+        }
+        const { task, opened } = await withReceipt(deps, row)
+        const dueSoon =
+          (OPEN_STATUSES as readonly string[]).includes(row.status) &&
+          row.code !== 'case' &&
+          row.planned_start !== null &&
+          row.planned_start.getTime() - now <= AT_RISK_WINDOW_MS
+        const atRisk = dueSoon && opened === undefined
+        if (q.atRisk && !atRisk) continue
+        listed.push({ ...task, extension: [...(task.extension ?? []), { url: AT_RISK_URL, valueBoolean: atRisk }] })
+      }
+      return { result: listed, audit: { detail: { listed: listed.length } } }
+    },
+  })
   return {
     resourceType: 'Bundle',
     type: 'searchset',

@@ -78,6 +78,8 @@ export interface ConsentSpec {
   period?: { start?: string; end?: string }
   provisions?: ProvisionSpec[]
   withoutForm?: boolean
+  /** The recording organisation's URA (default: the test GZA). */
+  organization?: string
 }
 
 const IRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }
@@ -115,7 +117,7 @@ export function consentResource(spec: ConsentSpec): Consent {
     patient: { identifier: { system: SYSTEM.vNummer, value: spec.vNummer } },
     dateTime: spec.dateTime ?? '2026-11-24T08:00:00Z',
     policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    organization: [{ identifier: { system: SYSTEM.ura, value: '90000001' } }],
+    organization: [{ identifier: { system: SYSTEM.ura, value: spec.organization ?? '90000001' } }],
     ...(status === 'active' && !spec.withoutForm
       ? { sourceAttachment: { contentType: 'application/pdf', data: Buffer.from('%PDF-1.4 signed form (test)').toString('base64'), title: 'Signed consent form' } }
       : {}),

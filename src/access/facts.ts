@@ -1,0 +1,113 @@
+import { sql } from 'kysely'
+import type { Executor } from '../db/executor.js'
+import type { ConsentRow } from '../db/schema.js'
+import type { Principal } from '../http/principal.js'
+import type { ConsentFact, Period, ProvisionFact } from './policy.js'
+
+/**
+ * Queries for the facts that decisions need and more than one feature reads: consents, the stored
+ * handelingsperspectief, the planned departure, emergency windows. Relationships are in
+ * relationships.ts beside this file.
+ */
+
+/** Every consent record of a patient, in the order the service received them. Read on every decision: never cached. */
+export const listConsentsOfPatient = (db: Executor, patientId: string) =>
+  db.selectFrom('consent').selectAll().where('patient_id', '=', patientId).orderBy('received_at', 'asc').orderBy('id', 'asc').execute()
+
+interface StoredPeriod {
+  start?: string
+  end?: string
+}
+interface StoredProvision {
+  type: 'permit' | 'deny'
+  purposes: string[]
+  actors: ProvisionFact['actors']
+  period?: StoredPeriod
+}
+
+const toPeriod = (p: StoredPeriod | undefined): Period | undefined =>
+  p ? { ...(p.start ? { start: new Date(p.start) } : {}), ...(p.end ? { end: new Date(p.end) } : {}) } : undefined
+
+export function storedProvisions(provisions: readonly ProvisionFact[]): string {
+  return JSON.stringify(
+    provisions.map((p) => ({
+      type: p.type,
+      purposes: p.purposes,
+      actors: p.actors,
+      ...(p.period
+        ? { period: { ...(p.period.start ? { start: p.period.start.toISOString() } : {}), ...(p.period.end ? { end: p.period.end.toISOString() } : {}) } }
+        : {}),
+    })),
+  )
+}
+
+export function rowToConsentFact(row: ConsentRow): ConsentFact {
+  const provisions = (row.provisions as StoredProvision[]).map((p) => {
+    const period = toPeriod(p.period)
+    return { type: p.type, purposes: p.purposes, actors: p.actors, ...(period ? { period } : {}) }
+  })
+  const period = toPeriod({
+    ...(row.period_start ? { start: row.period_start.toISOString() } : {}),
+    ...(row.period_end ? { end: row.period_end.toISOString() } : {}),
+  })
+  return {
+    id: row.id,
+    status: row.status,
+    // Precedence follows the order of receipt: a refusal recorded after a consent beats it,
+    // whatever dates the forms carry.
+    recordedAt: row.received_at,
+    ...(row.withdrawn_at ? { withdrawnAt: row.withdrawn_at } : {}),
+    ...(row.period_start || row.period_end ? { period: period! } : {}),
+    provisions,
+  }
+}
+
+export const consentFactsOfPatient = async (db: Executor, patientId: string) =>
+  (await listConsentsOfPatient(db, patientId)).map(rowToConsentFact)
+
+/** The perspective of the patient's current dossier version; reading it never decrypts a dossier. */
+export const findCurrentPerspective = (db: Executor, patientId: string) =>
+  db
+    .selectFrom('perspective')
+    .selectAll()
+    .where('patient_id', '=', patientId)
+    .where('erased_at', 'is', null)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+
+/** The earliest planned departure among the patient's open departure tasks. */
+export async function nextPlannedDeparture(db: Executor, patientId: string): Promise<Date | undefined> {
+  const row = await db
+    .selectFrom('task')
+    .select((eb) => eb.fn.min('planned_start').as('start'))
+    .where('patient_id', '=', patientId)
+    .where('code', '=', 'departure')
+    .where('status', 'in', ['requested', 'accepted', 'in-progress', 'on-hold'])
+    .executeTakeFirst()
+  return row?.start ? new Date(row.start as unknown as string) : undefined
+}
+
+/**
+ * Whether this caller opened an emergency window for the patient that is still open. The window is
+ * bound to the caller's identity provider, subject, organisation and BIG number: a token of another
+ * organisation or issuer with the same subject does not reuse it.
+ */
+export async function hasOpenEmergencyWindow(
+  db: Executor,
+  patientId: string,
+  principal: Pick<Principal, 'issuer' | 'sub' | 'org' | 'big'>,
+  now: Date,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('emergency_access')
+    .select('id')
+    .where('patient_id', '=', patientId)
+    .where('issuer', '=', principal.issuer)
+    .where('user_id', '=', principal.sub)
+    .where('org_id', '=', principal.org)
+    .where(sql<boolean>`big_number is not distinct from ${principal.big ?? null}`)
+    .where('expires_at', '>', now)
+    .executeTakeFirst()
+  return row !== undefined
+}
