@@ -1,0 +1,280 @@
+import type { Bundle } from '@medplum/fhirtypes'
+import { afterAll, describe, expect, it } from 'vitest'
+import { SYSTEM } from '../src/fhir/systems.js'
+import { consentResource, handoverBundle, newVNummer, taskResource } from './support/fhir-builders.js'
+import { URA, type CallerName } from './support/people.js'
+import { appRoutes, PUBLIC_ROUTES } from './support/security.js'
+import { createTestApp } from './support/test-app.js'
+
+/*
+ * The authorisation matrix: every protected route of the app x every kind of caller, with valid
+ * tokens, against one patient. The routes come from the app itself; a route without an entry
+ * here fails the suite. Every refusal must have its deny entry in the audit log.
+ *
+ * The patient: the GZA is custodian (consent, dossier); the GZA announced a transfer to DJI (not
+ * accepted yet); the DT&V announced a departure owned by DV&O with COA as extra recipient; a GZA
+ * doctor opened emergency access (so there is a review).
+ */
+
+const t = await createTestApp({ settings: { departureAuthorities: [URA.dtv] } })
+afterAll(async () => t.close())
+
+const OTHER_DTV = '90000009'
+const OTHER_COA = '90000011'
+
+/** The kinds of caller, each with a valid token of its own organisation. */
+const CALLER_KINDS = {
+  'caregiver of the custodian': { as: 'gzaDoctor' },
+  'caregiver of the receiving organisation': { as: 'djiNurse' },
+  'caregiver of an unrelated organisation': { as: 'otherGzaDoctor' },
+  'regievoerder, task party': { as: 'regievoerder' },
+  'regievoerder, not a task party': { as: 'regievoerder', claims: { org: OTHER_DTV, sub: 'dtv-other' } },
+  'escort, task party': { as: 'dvoEscort' },
+  'escort, not a task party': { as: 'kmarEscort' },
+  'casemanager, task party': { as: 'coaCaseManager' },
+  'casemanager, not a task party': { as: 'coaCaseManager', claims: { org: OTHER_COA, sub: 'coa-other' } },
+  'privacy officer of the custodian': { as: 'privacyOfficer' },
+  'privacy officer of an unrelated organisation': { as: 'djiPrivacyOfficer' },
+} satisfies Record<string, { as: CallerName; claims?: Record<string, string> }>
+type Kind = keyof typeof CALLER_KINDS
+const KINDS = Object.keys(CALLER_KINDS) as Kind[]
+
+async function scenario() {
+  const vNummer = newVNummer()
+  const consent = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consentResource({ vNummer }) })
+  expect(consent.status, await consent.clone().text()).toBe(201)
+  const consentId = ((await consent.json()) as { id: string }).id
+  const upload = await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: handoverBundle(vNummer) })
+  expect(upload.status, await upload.clone().text()).toBe(201)
+  const bundle = (await upload.json()) as Bundle
+  const { patient_id: patientId } = await t.db.selectFrom('bundle_version').select('patient_id').where('id', '=', bundle.id!).executeTakeFirstOrThrow()
+  const start = new Date(t.clock.now().getTime() + 3 * 24 * 3600_000).toISOString()
+  const transfer = await t.post('/fhir/Task', { as: 'gzaDoctor', body: taskResource({ vNummer, code: 'transfer', requester: URA.gza, owner: URA.dji, start }) })
+  expect(transfer.status, await transfer.clone().text()).toBe(201)
+  const departureSpec = { vNummer, requester: URA.dtv, owner: URA.dvo, recipients: [URA.coa], start }
+  const departure = await t.post('/fhir/Task', { as: 'regievoerder', body: taskResource(departureSpec) })
+  expect(departure.status, await departure.clone().text()).toBe(201)
+  const emergency = await t.get(`/fhir/Patient/${patientId}/$handover`, { as: 'gzaDoctor', headers: { 'x-emergency-reason': 'Patient unresponsive, history needed now' } })
+  expect(emergency.status, await emergency.clone().text()).toBe(200)
+  const review = await t.db.selectFrom('emergency_access').select('id').where('patient_id', '=', patientId).executeTakeFirstOrThrow()
+  return {
+    vNummer,
+    patientId,
+    consentId,
+    bundleId: bundle.id!,
+    departureId: ((await departure.json()) as { id: string }).id,
+    departureSpec,
+    reviewId: review.id,
+  }
+}
+type Scenario = Awaited<ReturnType<typeof scenario>>
+
+interface Cell {
+  method: string
+  path: string
+  body?: unknown
+}
+
+interface Entry {
+  /** Whether a permitted request changes the patient's state: each caller then gets a patient of its own. */
+  mutates: boolean
+  request: (s: Scenario, kind: Kind) => Cell
+  expected: Record<Kind, number>
+}
+
+/** Every kind gets `status`, except those listed. */
+const all = (status: number, except: Partial<Record<Kind, number>> = {}): Record<Kind, number> =>
+  Object.fromEntries(KINDS.map((k) => [k, except[k] ?? status])) as Record<Kind, number>
+const CAREGIVERS = ['caregiver of the custodian', 'caregiver of the receiving organisation', 'caregiver of an unrelated organisation'] as const
+const caregiversGet = (status: number) => Object.fromEntries(CAREGIVERS.map((k) => [k, status])) as Partial<Record<Kind, number>>
+const identifier = (s: Scenario) => encodeURIComponent(`${SYSTEM.vNummer}|${s.vNummer}`)
+const reason = { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'Requested by the patient in writing' }] }
+const dossierRead = { ...caregiversGet(403), 'caregiver of the custodian': 200 }
+const perspective = { ...caregiversGet(200), 'caregiver of an unrelated organisation': 403, 'regievoerder, task party': 200, 'escort, task party': 200, 'casemanager, task party': 200 }
+
+const MATRIX: Record<string, Entry> = {
+  'POST /fhir/Bundle': {
+    mutates: true,
+    request: (s) => ({ method: 'POST', path: '/fhir/Bundle', body: handoverBundle(s.vNummer) }),
+    expected: all(403, { 'caregiver of the custodian': 201 }),
+  },
+  'GET /fhir/Bundle/:id': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Bundle/${s.bundleId}` }),
+    // Caregivers are told a consent token is needed, except the GZA doctor whose emergency window
+    // is open (P2); everyone else is told nothing exists (P3).
+    expected: all(404, dossierRead),
+  },
+  'GET /fhir/Bundle/:id/_history/:vid': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Bundle/${s.bundleId}/_history/1` }),
+    expected: all(404, dossierRead),
+  },
+  'GET /fhir/Patient/:id/$handover': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Patient/${s.patientId}/$handover` }),
+    expected: all(404, dossierRead),
+  },
+  'GET /fhir/Patient': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Patient?identifier=${identifier(s)}` }),
+    expected: all(403, caregiversGet(200)),
+  },
+  'POST /fhir/Consent': {
+    mutates: true,
+    request: (s, kind) => ({ method: 'POST', path: '/fhir/Consent', body: consentResource({ vNummer: s.vNummer, organization: orgOf(kind) }) }),
+    expected: all(403, { 'caregiver of the custodian': 201 }),
+  },
+  'PUT /fhir/Consent/:id': {
+    mutates: true,
+    request: (s) => ({ method: 'PUT', path: `/fhir/Consent/${s.consentId}`, body: { ...consentResource({ vNummer: s.vNummer }), id: s.consentId, status: 'inactive' } }),
+    expected: all(403, { 'caregiver of the custodian': 200 }),
+  },
+  'GET /fhir/Consent/:id': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Consent/${s.consentId}` }),
+    expected: all(403, { 'caregiver of the custodian': 200 }),
+  },
+  'GET /fhir/Consent': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Consent?patient=${s.patientId}` }),
+    expected: all(403, { 'caregiver of the custodian': 200 }),
+  },
+  'POST /fhir/Consent/:id/$token': {
+    mutates: true,
+    request: (s) => ({
+      method: 'POST',
+      path: `/fhir/Consent/${s.consentId}/$token`,
+      body: { resourceType: 'Parameters', parameter: [{ name: 'recipient', valueIdentifier: { system: SYSTEM.ura, value: URA.escort } }] },
+    }),
+    expected: all(403, { 'caregiver of the custodian': 200 }),
+  },
+  'POST /fhir/Task': {
+    mutates: true,
+    // Caregivers try a transfer, everyone else a case, each naming itself as requester.
+    request: (s, kind) => ({
+      method: 'POST',
+      path: '/fhir/Task',
+      body: taskResource({ vNummer: s.vNummer, code: (CAREGIVERS as readonly string[]).includes(kind) ? 'transfer' : 'case', requester: orgOf(kind), owner: URA.escort }),
+    }),
+    expected: all(403, { 'caregiver of the custodian': 201, 'regievoerder, task party': 201 }),
+  },
+  'PUT /fhir/Task/:id': {
+    mutates: true,
+    // Accepting the departure: the owner's move.
+    request: (s) => ({ method: 'PUT', path: `/fhir/Task/${s.departureId}`, body: { ...taskResource({ ...s.departureSpec, status: 'accepted' }), id: s.departureId } }),
+    expected: all(404, {
+      'escort, task party': 200,
+      'regievoerder, task party': 403,
+      'casemanager, task party': 403,
+      'privacy officer of the custodian': 403,
+      'privacy officer of an unrelated organisation': 403,
+    }),
+  },
+  'GET /fhir/Task/:id': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Task/${s.departureId}` }),
+    expected: all(404, {
+      'regievoerder, task party': 200,
+      'escort, task party': 200,
+      'casemanager, task party': 200,
+      'privacy officer of the custodian': 403,
+      'privacy officer of an unrelated organisation': 403,
+    }),
+  },
+  'GET /fhir/Task': {
+    mutates: false,
+    request: () => ({ method: 'GET', path: `/fhir/Task?owner=${URA.dvo}` }),
+    expected: all(403, { 'escort, task party': 200 }),
+  },
+  'GET /fhir/Patient/$handelingsperspectief': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Patient/$handelingsperspectief?identifier=${identifier(s)}` }),
+    expected: all(404, perspective),
+  },
+  'GET /fhir/Patient/:id/$handelingsperspectief': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Patient/${s.patientId}/$handelingsperspectief` }),
+    expected: all(404, perspective),
+  },
+  'GET /fhir/AuditEvent': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/AuditEvent?patient=${s.patientId}` }),
+    expected: all(403, { 'privacy officer of the custodian': 200 }),
+  },
+  'GET /fhir/Patient/:id/$access-log': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Patient/${s.patientId}/$access-log` }),
+    expected: all(403, { 'privacy officer of the custodian': 200 }),
+  },
+  'POST /fhir/Patient/:id/$erase': {
+    mutates: true,
+    request: (s) => ({ method: 'POST', path: `/fhir/Patient/${s.patientId}/$erase`, body: reason }),
+    expected: all(403, { 'privacy officer of the custodian': 200 }),
+  },
+  'GET /admin/emergency-reviews': {
+    mutates: false,
+    request: () => ({ method: 'GET', path: '/admin/emergency-reviews' }),
+    // Each privacy officer sees its own organisation's reviews only.
+    expected: all(403, { 'privacy officer of the custodian': 200, 'privacy officer of an unrelated organisation': 200 }),
+  },
+  'POST /admin/emergency-reviews/:id/close': {
+    mutates: true,
+    request: (s) => ({ method: 'POST', path: `/admin/emergency-reviews/${s.reviewId}/close`, body: { conclusion: 'justified' } }),
+    expected: all(403, { 'privacy officer of the custodian': 204 }),
+  },
+}
+
+function orgOf(kind: Kind): string {
+  const spec: { as: CallerName; claims?: Record<string, string> } = CALLER_KINDS[kind]
+  return spec.claims?.org ?? URA_OF[spec.as]
+}
+const URA_OF: Partial<Record<CallerName, string>> = {
+  gzaDoctor: URA.gza,
+  djiNurse: URA.dji,
+  otherGzaDoctor: URA.otherGza,
+  regievoerder: URA.dtv,
+  dvoEscort: URA.dvo,
+  kmarEscort: URA.kmar,
+  coaCaseManager: URA.coa,
+  privacyOfficer: URA.gza,
+  djiPrivacyOfficer: URA.dji,
+}
+const tokenOf = (kind: Kind) => {
+  const spec: { as: CallerName; claims?: Record<string, string> } = CALLER_KINDS[kind]
+  return t.tokenFor(spec.as, spec.claims ?? {})
+}
+
+const protectedRoutes = appRoutes(t.app).filter((r) => !PUBLIC_ROUTES.includes(r.name))
+
+describe('the authorisation matrix covers the app', () => {
+  it('every protected route of the app has a matrix entry, and every entry is a route of the app', () => {
+    expect(protectedRoutes.map((r) => r.name).sort()).toEqual(Object.keys(MATRIX).sort())
+  })
+})
+
+const shared = await scenario()
+
+describe.each(Object.entries(MATRIX))('%s', (_route, entry) => {
+  it.each(KINDS)('%s', async (kind) => {
+    const s = entry.mutates ? await scenario() : shared
+    const cell = entry.request(s, kind)
+    const before = await t.db.selectFrom('audit_event').select((eb) => eb.fn.max('id').as('id')).executeTakeFirstOrThrow()
+    const res = await t.request(cell.method, cell.path, { token: await tokenOf(kind), ...(cell.body !== undefined ? { body: cell.body } : {}) })
+    const expected = entry.expected[kind]
+    expect(res.status, `${cell.method} ${cell.path}: ${await res.clone().text()}`).toBe(expected)
+    const entries = await t.db
+      .selectFrom('audit_event')
+      .selectAll()
+      .where('id', '>', (before.id as string | null) ?? '0')
+      .where('org_id', '=', orgOf(kind))
+      .execute()
+    if (expected >= 400) {
+      expect(res.headers.get('content-type')).toContain('application/fhir+json')
+      expect(entries.some((e) => e.outcome === 'deny'), `no deny audited for ${kind}`).toBe(true)
+      expect(entries.some((e) => e.outcome === 'permit'), `a permit audited for a refused ${kind}`).toBe(false)
+    } else {
+      expect(entries.some((e) => e.outcome === 'permit'), `no permit audited for ${kind}`).toBe(true)
+    }
+  })
+})
