@@ -27,6 +27,18 @@ export const VERSION = '0.1.0'
 export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.use(requestContext(deps.logger))
+  // A control character (a NUL above all) in the path or query never reaches a route or the database.
+  app.use(async (c, next) => {
+    const url = new URL(c.req.url)
+    let decoded: string
+    try {
+      decoded = decodeURIComponent(url.pathname + url.search)
+    } catch {
+      throw badRequest('The request URL is not valid percent-encoded UTF-8')
+    }
+    if (/[\u0000-\u001f\u007f]/.test(decoded)) throw badRequest('The request URL contains a control character')
+    await next()
+  })
   app.use(async (c, next) => {
     await next()
     c.header('X-Content-Type-Options', 'nosniff')

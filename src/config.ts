@@ -5,6 +5,8 @@ import { DEFAULT_ALLOWED_PROFESSIONS, parseAllowedProfessions } from './big/big-
 import { DEFAULT_SETTINGS, type Settings } from './deps.js'
 import type { DatabaseTarget } from './db/database.js'
 
+export const DEV_DEPARTURE_AUTHORITY = '90000004'
+
 export interface Config {
   port: number
   host: string
@@ -105,9 +107,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       perspectiveMaxAgeMs: positiveInt(env, 'OVERDRACHT_PERSPECTIVE_MAX_AGE_DAYS', 30) * 24 * 3600_000,
       maxBundleEntries: positiveInt(env, 'OVERDRACHT_MAX_BUNDLE_ENTRIES', DEFAULT_SETTINGS.maxBundleEntries),
       taskGraceMs: positiveInt(env, 'OVERDRACHT_TASK_GRACE_DAYS', 7) * 24 * 3600_000,
+      // Development mode: the fictional DT&V of the README (90000004), unless configured.
       departureAuthorities: env.OVERDRACHT_DEPARTURE_AUTHORITIES
         ? env.OVERDRACHT_DEPARTURE_AUTHORITIES.split(',').map((s) => s.trim()).filter(Boolean)
-        : undefined,
+        : auth === undefined
+          ? [DEV_DEPARTURE_AUTHORITY]
+          : [],
       contactLines: contactLines,
     },
   }

@@ -16,10 +16,10 @@ export interface Settings {
   /** How long a departure's or case's parties keep the flags after the task ends. */
   taskGraceMs: number
   /**
-   * URAs of the organisations that may announce departures and cases (DT&V). Undefined: any
-   * organisation of type `dtv`.
+   * URAs of the DT&V organisations whose regievoerders may announce departures and cases. Empty:
+   * nobody may; a `dtv` organisation type alone is a claim of the token, not a mandate.
    */
-  departureAuthorities: readonly string[] | undefined
+  departureAuthorities: readonly string[]
   /** How long an emergency (break-the-glass) window stays open. */
   emergencyWindowMs: number
   /** How long a consent token issued without an explicit period stays valid. */
@@ -43,7 +43,7 @@ export const DEFAULT_SETTINGS: Settings = {
   maxBodyBytes: 10 * 1024 * 1024,
   maxBundleEntries: 5_000,
   taskGraceMs: 7 * 24 * 60 * 60 * 1000,
-  departureAuthorities: undefined,
+  departureAuthorities: [],
   emergencyWindowMs: 60 * 60 * 1000,
   consentTokenTtlMs: 24 * 60 * 60 * 1000,
   consentTokenIssuer: 'urn:overdracht',

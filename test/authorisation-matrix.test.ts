@@ -227,7 +227,7 @@ const MATRIX: Record<string, Entry> = {
 
 function orgOf(kind: Kind): string {
   const spec: { as: CallerName; claims?: Record<string, string> } = CALLER_KINDS[kind]
-  return spec.claims?.org ?? URA_OF[spec.as]
+  return spec.claims?.org ?? URA_OF[spec.as]!
 }
 const URA_OF: Partial<Record<CallerName, string>> = {
   gzaDoctor: URA.gza,

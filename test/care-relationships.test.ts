@@ -346,3 +346,26 @@ describe('finding 7: audit entries name the segment released, never its values',
 })
 
 export type { CallerName }
+
+describe('what an adversary found, closed', () => {
+  it('a care organisation cannot claim custody of a patient known only through a departure that does not name it', async () => {
+    const vNummer = newVNummer()
+    const departure = await t.post('/fhir/Task', { as: 'regievoerder', body: taskResource({ vNummer, requester: URA.dtv, owner: URA.dvo, start: inDays(3) }) })
+    expect(departure.status, await text(departure)).toBe(201)
+    const grab = await t.post('/fhir/Consent', { as: 'otherGzaDoctor', body: consentResource({ vNummer, organization: URA.otherGza }) })
+    await expectRefusedAndAudited(grab, 403, { reason: 'deny-no-relationship' })
+    const named = await t.post('/fhir/Task', { as: 'regievoerder', body: taskResource({ vNummer, code: 'case', requester: URA.dtv, owner: URA.gza }) })
+    expect(named.status, await text(named)).toBe(201)
+    const custodian = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consentResource({ vNummer }) })
+    expect(custodian.status, await text(custodian)).toBe(201)
+  })
+
+  it.each(['/fhir/Consent/x%00', '/fhir/Patient/x%00/$handover', '/fhir/AuditEvent?patient=x%00', '/fhir/Patient?identifier=a|V%00'])(
+    'a NUL in the URL (%s) is a 400, not a 500',
+    async (path) => {
+      const res = await t.get(path, { as: 'gzaDoctor' })
+      expect(res.status, await text(res)).toBe(400)
+      expect(res.headers.get('content-type')).toContain('application/fhir+json')
+    },
+  )
+})

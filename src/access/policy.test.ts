@@ -290,8 +290,14 @@ describe('P4 action flags', () => {
 
 describe('tasks', () => {
   it('a DT&V regievoerder announces departures and cases, not transfers', () => {
-    const create = (taskCode: 'transfer' | 'departure' | 'case') => decide({ principal: regievoerder, action: 'task.create' }, { taskCode }, NOW).effect
+    const create = (taskCode: 'transfer' | 'departure' | 'case') => decide({ principal: regievoerder, action: 'task.create' }, { taskCode, taskAuthority: true }, NOW).effect
     expect([create('departure'), create('case'), create('transfer')]).toEqual(['permit', 'permit', 'deny'])
+  })
+  it('a patient known only through a task is claimed by the first consent of a care organisation that task names, of no other', () => {
+    const record = (relationship: RelationshipFact) =>
+      decide({ principal: gzaDoctor, action: 'consent.record' }, { big: { verified: true }, patientExists: true, relationship }, NOW).reason
+    expect(record({ ...NO_RELATIONSHIP, taskParty: true })).toBe('permit-caregiver')
+    expect(record(NO_RELATIONSHIP)).toBe('deny-no-relationship')
   })
   it('a regievoerder of an organisation that is not a configured departure authority announces nothing', () => {
     expect(decide({ principal: regievoerder, action: 'task.create' }, { taskCode: 'case', taskAuthority: false }, NOW).reason).toBe('deny-task-not-allowed')
@@ -375,7 +381,7 @@ describe('privacy officer and other actions', () => {
     expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action: 'emergency.review' }, { ownOrganisation: false }, NOW).reason).toBe('deny-other-organisation')
   })
   it('recording consent needs a verified caregiver of a source organisation', () => {
-    expect(decide({ principal: gzaDoctor, action: 'consent.record' }, facts(), NOW).effect).toBe('permit')
+    expect(decide({ principal: gzaDoctor, action: 'consent.record' }, facts({ patientExists: false }), NOW).effect).toBe('permit')
     expect(decide({ principal: escortNurse, action: 'consent.record' }, facts(), NOW).reason).toBe('deny-organisation-type')
     expect(decide({ principal: gzaDoctor, action: 'consent.record' }, facts({ big: { verified: false } }), NOW).reason).toBe('deny-big-not-verified')
   })

@@ -143,7 +143,7 @@ export interface Facts {
    * parties established (a custodian's consent record or transfer, a regievoerder's task).
    */
   relationship?: RelationshipFact
-  /** For a departure or case: whether the caller's organisation may announce them (configured). */
+  /** For a departure or case: whether the caller's organisation is a configured departure authority. */
   taskAuthority?: boolean
   /** Whether what is asked for belongs to the caller's own organisation (an inbox, a review). */
   ownOrganisation?: boolean
@@ -241,10 +241,13 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
     case 'consent.record': {
       const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
       if (gate) return gate
-      // The first care organisation to record a consent or refusal for a patient without a
-      // custodian becomes its custodian; after that only custodians record.
+      // The first care organisation to record a consent or refusal for a patient the service does
+      // not know becomes its custodian; after that only custodians record. A patient known through
+      // a regievoerder's task but without custodian yet can be claimed only by a care organisation
+      // that task names.
       const relationship = rel(facts)
-      if (relationship.patientHasCustodian && !relationship.custodian) return deny('deny-no-relationship')
+      if (relationship.patientHasCustodian) return relationship.custodian ? permit('permit-caregiver', 'DIRECT_TREATMENT') : deny('deny-no-relationship')
+      if (facts.patientExists === true && !relationship.taskParty && !relationship.receiver) return deny('deny-no-relationship')
       return permit('permit-caregiver', 'DIRECT_TREATMENT')
     }
     case 'consent.read':
@@ -314,7 +317,7 @@ function decideTaskCreate(request: AccessRequest, facts: Facts): Decision {
     return rel(facts).custodian ? permit('permit-caregiver', 'DIRECT_TREATMENT') : deny('deny-no-relationship')
   }
   if (principal.role === 'regievoerder' && principal.orgType === 'dtv' && (facts.taskCode === 'departure' || facts.taskCode === 'case')) {
-    return facts.taskAuthority === false ? deny('deny-task-not-allowed') : permit('permit-task-party', 'LEGAL_OBLIGATION')
+    return facts.taskAuthority === true ? permit('permit-task-party', 'LEGAL_OBLIGATION') : deny('deny-task-not-allowed')
   }
   return deny('deny-task-not-allowed')
 }

@@ -53,7 +53,7 @@ export async function recordConsent(deps: Deps, ctx: AuditContext, consent: Cons
     gather: async (trx) => {
       const [existing] = await findPatientIdsByIdentifiers(trx, [parsed.patient])
       const relationship = existing ? await relationshipFact(trx, existing, ctx.principal.org, clock.now()) : NO_RELATIONSHIP
-      return { facts: { relationship }, subject: { patientId: existing, resourceType: 'Consent' }, data: undefined }
+      return { facts: { patientExists: existing !== undefined, relationship }, subject: { patientId: existing, resourceType: 'Consent' }, data: undefined }
     },
     act: async (trx) => {
       const now = clock.now()

@@ -124,7 +124,7 @@ export async function createTask(deps: Deps, ctx: AuditContext, task: Task) {
           taskCode: parsed.code,
           patientExists: patientId !== undefined,
           relationship,
-          ...(authorities ? { taskAuthority: authorities.includes(ctx.principal.org) } : {}),
+          taskAuthority: authorities.includes(ctx.principal.org),
         },
         subject: { patientId, resourceType: 'Task' },
         data: patientId,

@@ -13,7 +13,7 @@ import type { Db } from '../../src/db/database.js'
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../../src/deps.js'
 import { parseMasterKey } from '../../src/patient/envelope.js'
 import { createTestIdentityProvider, type TestIdentityProvider } from './identity.js'
-import { BIG_RECORDS, CALLERS, type CallerName } from './people.js'
+import { BIG_RECORDS, CALLERS, URA, type CallerName } from './people.js'
 import { createTestDatabase } from './test-db.js'
 
 export interface TestAppOptions {
@@ -61,7 +61,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     auditKey: deriveAuditKey(masterKey.key),
     bigVerifier: createBigVerifier({ register, clock }),
     consentKeys: createConsentKeyRing(db, masterKey, clock),
-    settings: { ...DEFAULT_SETTINGS, ...options.settings },
+    settings: { ...DEFAULT_SETTINGS, departureAuthorities: [URA.dtv], ...options.settings },
   }
   const app = createApp(deps)
 
