@@ -360,6 +360,35 @@ describe('what an adversary found, closed', () => {
     expect(custodian.status, await text(custodian)).toBe(201)
   })
 
+  it('a caregiver of an unrelated organisation finds no patient by V-nummer or BSN; the custodian and a receiver do', async () => {
+    const p = await gzaPatient()
+    const search = (as: CallerName) => t.get(`/fhir/Patient?identifier=${encodeURIComponent(`${SYSTEM.vNummer}|${p.vNummer}`)}`, { as })
+    for (const as of ['otherGzaDoctor', 'djiNurse', 'escortNurse'] as const) {
+      const res = await search(as)
+      expect(res.status, await text(res)).toBe(200)
+      expect(((await res.json()) as Bundle).total).toBe(0)
+    }
+    expect(((await (await search('gzaDoctor')).json()) as Bundle).total).toBe(1)
+    const transfer = await t.post('/fhir/Task', { as: 'gzaDoctor', body: taskResource({ vNummer: p.vNummer, code: 'transfer', requester: URA.gza, owner: URA.dji, start: inDays(2) }) })
+    expect(transfer.status, await text(transfer)).toBe(201)
+    expect(((await (await search('djiNurse')).json()) as Bundle).total).toBe(1)
+  })
+
+  it('emergency access to a patient lands in the custodian privacy officer queue, who closes it; the accessing organisation cannot review itself', async () => {
+    const p = await gzaPatient()
+    const res = await t.get(`/fhir/Patient/${p.patientId}/$handover`, { as: 'otherGzaDoctor', headers: { 'x-emergency-reason': 'Patient collapsed at the gate, needs care now' } })
+    expect(res.status, await text(res)).toBe(200)
+    const otherPo = { token: await t.tokenFor('privacyOfficer', { org: URA.otherGza, sub: 'po-other-gza' }) }
+    const own = (await (await t.get('/admin/emergency-reviews?status=open', otherPo)).json()) as { reviews: { id: string; patientId: string }[] }
+    const review = own.reviews.find((r) => r.patientId === p.patientId)!
+    const custodianQueue = (await (await t.get('/admin/emergency-reviews?status=open', { as: 'privacyOfficer' })).json()) as { reviews: { id: string }[] }
+    expect(custodianQueue.reviews.map((r) => r.id)).toContain(review.id)
+    const body = { conclusion: 'justified' }
+    await expectRefusedAndAudited(await t.post(`/admin/emergency-reviews/${review.id}/close`, { ...otherPo, body }), 403, { reason: 'deny-other-organisation' })
+    const closed = await t.post(`/admin/emergency-reviews/${review.id}/close`, { as: 'privacyOfficer', body })
+    expect(closed.status, await text(closed)).toBe(204)
+  })
+
   it.each(['/fhir/Consent/x%00', '/fhir/Patient/x%00/$handover', '/fhir/AuditEvent?patient=x%00', '/fhir/Patient?identifier=a|V%00'])(
     'a NUL in the URL (%s) is a 400, not a 500',
     async (path) => {

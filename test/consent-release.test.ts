@@ -365,23 +365,24 @@ describe('P2 emergency access', () => {
 
     const notOfficer = await t.get('/admin/emergency-reviews?status=open', { as: 'gzaDoctor' })
     await expectRefused(notOfficer, 403)
-    // The GZA privacy officer does not see the DJI nurse's emergency access; DJI's does.
-    const gzaQueue = (await (await t.get('/admin/emergency-reviews?status=open', { as: 'privacyOfficer' })).json()) as { reviews: { patientId: string }[] }
-    expect(gzaQueue.reviews.some((r) => r.patientId === d.patientId)).toBe(false)
-    const queue = await t.get('/admin/emergency-reviews?status=open', { as: 'djiPrivacyOfficer' })
-    expect(queue.status, await text(queue)).toBe(200)
-    const { reviews } = (await queue.json()) as { reviews: { id: string; patientId: string; reason: string; bigNumber: string }[] }
+    // The DJI privacy officer sees its nurse's emergency access; the GZA's, whose patient it is, sees
+    // it too and is the one who closes it: nobody reviews its own organisation's break-the-glass.
+    const djiQueue = await t.get('/admin/emergency-reviews?status=open', { as: 'djiPrivacyOfficer' })
+    expect(djiQueue.status, await text(djiQueue)).toBe(200)
+    const { reviews } = (await djiQueue.json()) as { reviews: { id: string; patientId: string; reason: string; bigNumber: string }[] }
     const review = reviews.find((r) => r.patientId === d.patientId)!
     expect(review).toMatchObject({ reason, bigNumber: '91000000230' })
+    const gzaQueue = (await (await t.get('/admin/emergency-reviews?status=open', { as: 'privacyOfficer' })).json()) as { reviews: { id: string }[] }
+    expect(gzaQueue.reviews.some((r) => r.id === review.id)).toBe(true)
 
-    const otherOrg = await t.post(`/admin/emergency-reviews/${review.id}/close`, {
-      as: 'privacyOfficer',
+    const selfReview = await t.post(`/admin/emergency-reviews/${review.id}/close`, {
+      as: 'djiPrivacyOfficer',
       rawBody: JSON.stringify({ conclusion: 'justified' }),
       headers: { 'content-type': 'application/json' },
     })
-    await expectRefused(otherOrg, 403)
+    await expectRefused(selfReview, 403)
     const close = await t.post(`/admin/emergency-reviews/${review.id}/close`, {
-      as: 'djiPrivacyOfficer',
+      as: 'privacyOfficer',
       rawBody: JSON.stringify({ conclusion: 'justified', note: 'Checked with the nurse' }),
       headers: { 'content-type': 'application/json' },
     })
@@ -389,7 +390,7 @@ describe('P2 emergency access', () => {
     const closed = (await (await t.get('/admin/emergency-reviews?status=closed', { as: 'djiPrivacyOfficer' })).json()) as { reviews: { id: string; conclusion: string }[] }
     expect(closed.reviews.find((r) => r.id === review.id)?.conclusion).toBe('justified')
     const twice = await t.post(`/admin/emergency-reviews/${review.id}/close`, {
-      as: 'djiPrivacyOfficer',
+      as: 'privacyOfficer',
       rawBody: JSON.stringify({ conclusion: 'justified' }),
       headers: { 'content-type': 'application/json' },
     })

@@ -377,8 +377,13 @@ describe('privacy officer and other actions', () => {
     expect(gate(regievoerder)).toBe('deny-not-caregiver')
     expect(gate({ ...gzaDoctor, orgType: 'kmar' })).toBe('deny-not-caregiver')
   })
-  it('an emergency review of another organisation is refused', () => {
-    expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action: 'emergency.review' }, { ownOrganisation: false }, NOW).reason).toBe('deny-other-organisation')
+  it('an emergency review is closed by a privacy officer of the patient\'s (former) custodian, not by the accessing organisation\'s', () => {
+    const close = (relationship: RelationshipFact) =>
+      decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action: 'emergency.review' }, { patientExists: true, relationship }, NOW).reason
+    expect(close(custodian)).toBe('permit-privacy-officer')
+    expect(close(related({ everCustodian: true }))).toBe('permit-privacy-officer')
+    expect(close(taskParty)).toBe('deny-other-organisation')
+    expect(close(related({}))).toBe('deny-other-organisation')
   })
   it('recording consent needs a verified caregiver of a source organisation', () => {
     expect(decide({ principal: gzaDoctor, action: 'consent.record' }, facts({ patientExists: false }), NOW).effect).toBe('permit')

@@ -58,7 +58,7 @@ export type ReasonCode =
   | 'deny-no-relationship'
   | 'deny-other-organisation'
 
-export type Obligation = 'audit-break-glass' | 'open-emergency-review' | 'open-emergency-window' | 'safety-critical-only'
+export type Obligation = 'audit-break-glass' | 'open-emergency-review' | 'open-emergency-window' | 'safety-critical-only' | 'withhold-match'
 
 export interface Decision {
   effect: 'permit' | 'deny'
@@ -236,7 +236,12 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
     }
     case 'patient.search': {
       const gate = caregiverGate(request, facts)
-      return gate ?? permit('permit-caregiver', 'DIRECT_TREATMENT')
+      if (gate) return gate
+      // A match is shown only to a caregiver of an organisation with a relationship to the patient:
+      // to anyone else the identifiers of a person in another organisation's care stay unknown.
+      const relationship = rel(facts)
+      const related = relationship.custodian || relationship.receiver || relationship.taskParty
+      return permit('permit-caregiver', 'DIRECT_TREATMENT', facts.patientExists === true && !related ? ['withhold-match'] : [])
     }
     case 'consent.record': {
       const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
@@ -269,8 +274,12 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
       return rel(facts).everCustodian ? permit('permit-privacy-officer', 'LEGAL_OBLIGATION') : deny('deny-no-relationship')
     }
     case 'emergency.review':
+      // Listing needs no patient facts: each officer sees its own queue. Closing one review needs
+      // the officer's organisation to be or have been the patient's custodian.
       if (principal.role !== 'privacy-officer') return deny('deny-not-privacy-officer')
-      return facts.ownOrganisation === false ? deny('deny-other-organisation') : permit('permit-privacy-officer', 'LEGAL_OBLIGATION')
+      if (facts.patientExists === false) return deny('deny-patient-unknown')
+      if (facts.relationship !== undefined && !facts.relationship.everCustodian) return deny('deny-other-organisation')
+      return permit('permit-privacy-officer', 'LEGAL_OBLIGATION')
     case 'perspective.read':
       return decidePerspective(request, facts, now)
     case 'task.create':

@@ -1,6 +1,8 @@
 import type { Bundle, Patient } from '@medplum/fhirtypes'
 import type { AuditContext } from '../audit/audit.service.js'
 import { withDecision } from '../access/enforce.js'
+import { NO_RELATIONSHIP } from '../access/policy.js'
+import { relationshipFact } from '../access/relationships.js'
 import type { Deps } from '../deps.js'
 import { badRequest } from '../fhir/outcome.js'
 import { PATIENT_MATCH_SYSTEMS } from '../fhir/systems.js'
@@ -24,16 +26,19 @@ export async function searchPatients(deps: Deps, ctx: AuditContext, identifier: 
   const entries = await withDecision(deps, ctx, {
     action: 'patient.search',
     readOnly: true,
-    gather: async () => ({ facts: {}, subject: { resourceType: 'Patient' }, data: undefined }),
-    act: async (db) => {
+    gather: async (db) => {
       const [patientId] = await findPatientIdsByIdentifiers(db, [{ system, value }])
       const patient = patientId ? await findPatient(db, patientId) : undefined
+      const relationship = patient ? await relationshipFact(db, patient.id, ctx.principal.org, deps.clock.now()) : NO_RELATIONSHIP
+      return { facts: { patientExists: patient !== undefined, relationship }, subject: { patientId: patient?.id, resourceType: 'Patient' }, data: patient }
+    },
+    act: async (db, decision, patient) => {
       const found: Patient[] = []
-      if (patient) {
+      if (patient && !decision.obligations.includes('withhold-match')) {
         const identifiers = await listPatientIdentifiers(db, patient.id)
         found.push({ resourceType: 'Patient', id: patient.id, identifier: identifiers.map((i) => ({ system: i.system, value: i.value })) })
       }
-      return { result: found, audit: { patientId: patient?.id, detail: { found: found.length } } }
+      return { result: found, audit: { detail: { found: found.length } } }
     },
   })
   return {
