@@ -1,3 +1,4 @@
+import { createFhirValidator } from './fhir/validation-pool.js'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose'
@@ -58,6 +59,7 @@ export async function buildDeps(config: Config, logger: Logger, clock: Clock): P
     auditKey: deriveAuditKey(masterKey.key),
     bigVerifier,
     consentKeys: createConsentKeyRing(db, masterKey, clock),
+    validator: createFhirValidator({ threads: config.validationThreads }),
     settings: config.settings,
   }
 }

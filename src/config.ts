@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { DEFAULT_CONTACT_LINES, parseContactLines } from './perspective/contact-lines.js'
@@ -18,6 +19,8 @@ export interface Config {
   masterKey: string | undefined
   allowedProfessions: ReadonlySet<string>
   logLevel: string
+  /** Worker threads that validate large request bodies; 0: on the event loop. */
+  validationThreads: number
   settings: Settings
 }
 
@@ -97,6 +100,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ? parseAllowedProfessions(env.OVERDRACHT_BIG_ALLOWED_PROFESSIONS)
       : DEFAULT_ALLOWED_PROFESSIONS,
     logLevel: env.OVERDRACHT_LOG_LEVEL || 'info',
+    validationThreads: env.OVERDRACHT_VALIDATION_THREADS === '0' ? 0 : positiveInt(env, 'OVERDRACHT_VALIDATION_THREADS', Math.max(1, Math.min(4, availableParallelism() - 1))),
     settings: {
       ...DEFAULT_SETTINGS,
       maxBodyBytes: positiveInt(env, 'OVERDRACHT_MAX_BODY_BYTES', DEFAULT_SETTINGS.maxBodyBytes),

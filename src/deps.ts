@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { BigVerifier } from './big/cached-register.js'
 import type { Clock } from './clock.js'
+import type { FhirValidator } from './fhir/validation-pool.js'
 import type { ConsentKeyRing } from './consent/consent-keys.js'
 import type { Db } from './db/database.js'
 import type { MasterKey } from './patient/envelope.js'
@@ -66,5 +67,7 @@ export interface Deps {
   auditKey: Uint8Array
   bigVerifier: BigVerifier
   consentKeys: ConsentKeyRing
+  /** FHIR validation of request bodies, in worker threads for large ones. */
+  validator: FhirValidator
   settings: Settings
 }

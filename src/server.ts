@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     force.unref()
     stopRetention()
     server.close(async () => {
+      await deps.validator.close()
       await deps.db.destroy()
       logger.info('stopped')
       process.exit(0)

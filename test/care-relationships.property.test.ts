@@ -138,7 +138,9 @@ async function run(actions: Action[]) {
         const party = a.by === task.requester ? 'requester' : a.by === task.owner ? 'owner' : undefined
         allowed =
           open(task) &&
-          ((a.kind === 'accept' && party === 'owner' && task.status === 'requested') ||
+          // An update that keeps the status (a party re-sending the task) changes nothing and is allowed.
+          ((party !== undefined && to === task.status) ||
+            (a.kind === 'accept' && party === 'owner' && task.status === 'requested') ||
             (a.kind === 'complete' && party !== undefined) ||
             (a.kind === 'cancel' && party === 'requester'))
         apply = () => {
@@ -192,6 +194,6 @@ async function run(actions: Action[]) {
 
 describe('care relationships (model-based)', () => {
   it('random sequences of actions by random organisations never give an organisation access that no custodian, consent or task granted it', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(arbAction, { minLength: 3, maxLength: 10 }), run), { numRuns: 25 })
+    await fc.assert(fc.asyncProperty(fc.array(arbAction, { minLength: 3, maxLength: 10 }), run), { numRuns: 60 })
   }, 600_000)
 })

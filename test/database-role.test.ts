@@ -10,6 +10,7 @@ import { deriveAuditKey } from '../src/audit/audit-chain.js'
 import { createBigVerifier } from '../src/big/cached-register.js'
 import { createRecordsBigRegister } from '../src/big/file-register.js'
 import { FixedClock } from '../src/clock.js'
+import { createFhirValidator } from '../src/fhir/validation-pool.js'
 import { createConsentKeyRing } from '../src/consent/consent-keys.js'
 import { openDatabase, type Db } from '../src/db/database.js'
 import { DEFAULT_SETTINGS, type Deps } from '../src/deps.js'
@@ -88,6 +89,7 @@ describe.skipIf(!usingServer())('the service under the non-owner database role o
       auditKey: deriveAuditKey(masterKey.key),
       bigVerifier: createBigVerifier({ register: createRecordsBigRegister(BIG_RECORDS), clock }),
       consentKeys: createConsentKeyRing(roleDb, masterKey, clock),
+      validator: createFhirValidator({ threads: 0 }),
       settings: DEFAULT_SETTINGS,
     }
     app = createApp(deps)

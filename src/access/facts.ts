@@ -1,4 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
+import type { Clock } from '../clock.js'
+import type { Settings } from '../deps.js'
+import { encryptContent } from '../patient/envelope.js'
 import type { Executor } from '../db/executor.js'
 import type { ConsentRow } from '../db/schema.js'
 import type { Principal } from '../http/principal.js'
@@ -6,7 +10,8 @@ import type { ConsentFact, Period, ProvisionFact } from './policy.js'
 
 /**
  * Queries for the facts that decisions need and more than one feature reads: consents, the stored
- * handelingsperspectief, the planned departure, emergency windows. Relationships are in
+ * handelingsperspectief, the planned departure, whether a dossier exists, emergency windows (and
+ * opening one, an obligation of the decision). Relationships are in
  * relationships.ts beside this file.
  */
 
@@ -109,5 +114,44 @@ export async function hasOpenEmergencyWindow(
     .where(sql<boolean>`big_number is not distinct from ${principal.big ?? null}`)
     .where('expires_at', '>', now)
     .executeTakeFirst()
+  return row !== undefined
+}
+
+/** P2: opens a break-the-glass window for this caller and patient, and a review for the privacy officer. */
+export async function openEmergencyWindow(
+  db: Executor,
+  env: { clock: Clock; settings: Pick<Settings, 'emergencyWindowMs'> },
+  principal: Principal,
+  patientId: string,
+  reason: string,
+  dataKey: Uint8Array,
+): Promise<void> {
+  const now = env.clock.now()
+  const id = randomUUID()
+  await db
+    .insertInto('emergency_access')
+    .values({
+      id,
+      patient_id: patientId,
+      user_id: principal.sub,
+      org_id: principal.org,
+      org_type: principal.orgType,
+      big_number: principal.big ?? null,
+      issuer: principal.issuer,
+      reason: await encryptContent(reason.trim(), dataKey, `emergency:${id}`),
+      opened_at: now,
+      expires_at: new Date(now.getTime() + env.settings.emergencyWindowMs),
+      review_status: 'open',
+      reviewed_by: null,
+      reviewed_at: null,
+      review_conclusion: null,
+      review_note: null,
+    })
+    .execute()
+}
+
+/** Whether the patient has a readable dossier version. */
+export async function hasCurrentDossier(db: Executor, patientId: string): Promise<boolean> {
+  const row = await db.selectFrom('bundle_version').select('id').where('patient_id', '=', patientId).where('content', 'is not', null).limit(1).executeTakeFirst()
   return row !== undefined
 }

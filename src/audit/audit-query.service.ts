@@ -1,5 +1,6 @@
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes'
 import type { Deps } from '../deps.js'
+import { searchset } from '../fhir/searchset.js'
 import type { AuditEventRow } from '../db/schema.js'
 import { badRequest } from '../fhir/outcome.js'
 import { withDecision } from '../access/enforce.js'
@@ -89,10 +90,5 @@ export async function readPatientLog(deps: Deps, ctx: AuditContext, patientId: s
 export async function searchAuditEvents(deps: Deps, ctx: AuditContext, patientId: string | undefined, period: Period): Promise<Bundle<AuditEvent>> {
   if (!patientId) throw badRequest('Search by patient=<id> is required', ['patient'])
   const rows = await readPatientLog(deps, ctx, patientId, period, 'search')
-  return {
-    resourceType: 'Bundle',
-    type: 'searchset',
-    total: rows.length,
-    entry: rows.map((row) => ({ fullUrl: `AuditEvent/${row.id}`, resource: rowToAuditEvent(row), search: { mode: 'match' } })),
-  }
+  return searchset(rows.map(rowToAuditEvent))
 }

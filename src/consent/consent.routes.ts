@@ -13,7 +13,7 @@ export function consentRoutes(deps: Deps) {
   app.post('/Consent', async (c) => {
     const ctx = auditContext(c.var.principal, c.var.requestId)
     await refuseUnlessMayAttempt(deps, ctx, 'consent.record', { resourceType: 'Consent' })
-    const consent = await readResource<Consent>(c, 'Consent')
+    const consent = await readResource<Consent>(c, 'Consent', { validator: deps.validator })
     const recorded = await recordConsent(deps, ctx, consent)
     const headers: Record<string, string> = {
       Location: `/fhir/Consent/${recorded.id}/_history/${recorded.version}`,
@@ -28,7 +28,7 @@ export function consentRoutes(deps: Deps) {
 
   app.put('/Consent/:id', async (c) => {
     await refuseUnlessMayAttempt(deps, auditContext(c.var.principal, c.var.requestId), 'consent.withdraw', { resourceType: 'Consent', resourceId: c.req.param('id') })
-    const consent = await readResource<Consent>(c, 'Consent')
+    const consent = await readResource<Consent>(c, 'Consent', { validator: deps.validator })
     const result = await withdrawConsent(deps, auditContext(c.var.principal, c.var.requestId), c.req.param('id'), consent, c.req.header('if-match'))
     return fhirJson(c, result.resource, 200, { ETag: etag(result.version) })
   })
@@ -45,7 +45,7 @@ export function consentRoutes(deps: Deps) {
   })
 
   app.post('/Consent/:id/$token', async (c) => {
-    const params = await readResource<Parameters>(c, 'Parameters')
+    const params = await readResource<Parameters>(c, 'Parameters', { validator: deps.validator })
     const minted = await issueTokenForRecipient(deps, auditContext(c.var.principal, c.var.requestId), c.req.param('id'), params)
     const out: Parameters = {
       resourceType: 'Parameters',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Bundle, Consent, Identifier, Parameters, Period as FhirPeriod } from '@medplum/fhirtypes'
 import type { AuditContext } from '../audit/audit.service.js'
 import type { Deps } from '../deps.js'
+import { searchset } from '../fhir/searchset.js'
 import { badRequest, conflict, notFound, OutcomeError, issue, unprocessable } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
 import { dataKeyForReading, dataKeyForWriting } from '../patient/data-keys.js'
@@ -254,10 +255,5 @@ export async function searchConsents(deps: Deps, ctx: AuditContext, patientId: s
       return { result: found, audit: { detail: { found: found.length } } }
     },
   })
-  return {
-    resourceType: 'Bundle',
-    type: 'searchset',
-    total: resources.length,
-    entry: resources.map((resource) => ({ fullUrl: `Consent/${resource.id}`, resource, search: { mode: 'match' } })),
-  }
+  return searchset(resources)
 }

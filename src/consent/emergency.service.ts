@@ -1,46 +1,11 @@
-import { randomUUID } from 'node:crypto'
-import type { Executor } from '../db/executor.js'
 import { auditDecision, type AuditContext } from '../audit/audit.service.js'
 import type { Deps } from '../deps.js'
-import { decryptContent, encryptContent } from '../patient/envelope.js'
+import { decryptContent } from '../patient/envelope.js'
 import { dataKeyForReading } from '../patient/data-keys.js'
 import { badRequest, conflict, notFound } from '../fhir/outcome.js'
 import { withDecision } from '../access/enforce.js'
 import { NO_RELATIONSHIP } from '../access/policy.js'
 import { relationshipFact } from '../access/relationships.js'
-
-/** P2: opens a break-the-glass window for this caller and patient, and a review for the privacy officer. */
-export async function openEmergencyWindow(
-  db: Executor,
-  deps: Deps,
-  ctx: AuditContext,
-  patientId: string,
-  reason: string,
-  dataKey: Uint8Array,
-): Promise<void> {
-  const now = deps.clock.now()
-  const id = randomUUID()
-  await db
-    .insertInto('emergency_access')
-    .values({
-      id,
-      patient_id: patientId,
-      user_id: ctx.principal.sub,
-      org_id: ctx.principal.org,
-      org_type: ctx.principal.orgType,
-      big_number: ctx.principal.big ?? null,
-      issuer: ctx.principal.issuer,
-      reason: await encryptContent(reason.trim(), dataKey, `emergency:${id}`),
-      opened_at: now,
-      expires_at: new Date(now.getTime() + deps.settings.emergencyWindowMs),
-      review_status: 'open',
-      reviewed_by: null,
-      reviewed_at: null,
-      review_conclusion: null,
-      review_note: null,
-    })
-    .execute()
-}
 
 export interface EmergencyReview {
   id: string

@@ -19,6 +19,7 @@
  */
 import { OperationOutcomeError, validateResource } from '@medplum/core'
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes'
+import { issue } from './outcome.js'
 import { loadR4Definitions } from './definitions.js'
 import { findJsonSyntaxError } from './json-syntax.js'
 import { NATIVE_CONSTRAINTS, checkR4Rules, isElementName, resourceSchema } from './r4-rules.js'
@@ -187,4 +188,38 @@ function dedupe(issues: OperationOutcomeIssue[]): OperationOutcomeIssue[] {
     seen.add(key)
     return true
   })
+}
+
+/** What a request body must be: a resource of this type, and for a Bundle at most so many entries. */
+export interface ExpectedResource {
+  resourceType: string
+  maxEntries?: number
+}
+
+export type FhirTextCheck = { ok: true } | { ok: false; status: 400 | 422; issues: OperationOutcomeIssue[] }
+
+/**
+ * Checks a request body from its text: strict JSON (400), one object of the expected resource type
+ * (400), the entry cap (422, before the costly part), valid R4 (422). Pure and synchronous: run in
+ * a worker thread for large bodies (validation-pool.ts).
+ */
+export function checkFhirText(text: string, expected: ExpectedResource): FhirTextCheck {
+  const parsed = parseFhirJson(text)
+  if (!parsed.ok) return { ok: false, status: 400, issues: parsed.issues }
+  const value = parsed.value as { resourceType?: unknown; entry?: unknown }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, status: 400, issues: [issue('invalid', 'The body must be a JSON object')] }
+  }
+  if (value.resourceType !== expected.resourceType) {
+    return { ok: false, status: 400, issues: [issue('invalid', `Expected a ${expected.resourceType} resource`, ['resourceType'])] }
+  }
+  if (expected.maxEntries !== undefined && Array.isArray(value.entry) && value.entry.length > expected.maxEntries) {
+    return {
+      ok: false,
+      status: 422,
+      issues: [issue('too-costly', `A bundle may hold at most ${expected.maxEntries} entries; this one holds ${value.entry.length}`, ['Bundle.entry'])],
+    }
+  }
+  const issues = validateFhirResource(value).filter((i) => i.severity === 'error' || i.severity === 'fatal')
+  return issues.length > 0 ? { ok: false, status: 422, issues } : { ok: true }
 }

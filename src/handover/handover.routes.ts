@@ -25,7 +25,7 @@ export function handoverRoutes(deps: Deps) {
   app.post('/Bundle', async (c) => {
     const ctx = auditContext(c.var.principal, c.var.requestId)
     await authoriseUploadAttempt(deps, ctx)
-    const bundle = await readResource<Bundle>(c, 'Bundle', { maxEntries: deps.settings.maxBundleEntries })
+    const bundle = await readResource<Bundle>(c, 'Bundle', { validator: deps.validator, maxEntries: deps.settings.maxBundleEntries })
     const subject = checkHandoverBundle(bundle)
     if ('issues' in subject) throw unprocessable(subject.issues)
     const stored = await uploadBundle(deps, ctx, bundle, subject)

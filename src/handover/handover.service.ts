@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Bundle } from '@medplum/fhirtypes'
 import type { AuditContext } from '../audit/audit.service.js'
 import { refuseUnlessMayAttempt, withDecision } from '../access/enforce.js'
-import { consentFactsOfPatient, hasOpenEmergencyWindow } from '../access/facts.js'
+import { consentFactsOfPatient, hasOpenEmergencyWindow, openEmergencyWindow } from '../access/facts.js'
 import { NO_RELATIONSHIP } from '../access/policy.js'
 import { relationshipFact } from '../access/relationships.js'
 import type { Deps } from '../deps.js'
@@ -18,7 +18,6 @@ import {
   lockPatient,
   type PatientIdentifier,
 } from '../patient/patient.repository.js'
-import { openEmergencyWindow } from '../consent/emergency.service.js'
 import { tokenSettings, verifyConsentToken } from '../consent/consent-token.js'
 import type { BundleVersionRow } from '../db/schema.js'
 import type { TokenFact } from '../access/policy.js'
@@ -144,7 +143,7 @@ export async function readDossier(
       if (!key || version.content === null) throw notFound()
       const text = await decryptContent(version.content, key, version.id)
       // The window and the entry that records it commit together, or neither does.
-      if (decision.obligations.includes('open-emergency-window')) await openEmergencyWindow(db, deps, ctx, version.patient_id, options.emergencyReason!, key)
+      if (decision.obligations.includes('open-emergency-window')) await openEmergencyWindow(db, deps, ctx.principal, version.patient_id, options.emergencyReason!, key)
       return {
         result: { id: version.id, patientId: version.patient_id, version: version.version, lastUpdated: version.uploaded_at, text },
         audit: { detail: { version: version.version } },

@@ -1,8 +1,8 @@
 import type { Context } from 'hono'
 import type { Resource } from '@medplum/fhirtypes'
-import { badRequest, issue, OutcomeError, unsupportedMediaType, unprocessable } from '../fhir/outcome.js'
+import { badRequest, OutcomeError, unsupportedMediaType } from '../fhir/outcome.js'
 import { FHIR_JSON } from '../fhir/systems.js'
-import { parseFhirJson, validateFhirResource } from '../fhir/validation.js'
+import type { FhirValidator } from '../fhir/validation-pool.js'
 import type { AppEnv } from './app-env.js'
 
 const ACCEPTED_TYPES = [FHIR_JSON, 'application/json']
@@ -15,7 +15,7 @@ const ACCEPTED_TYPES = [FHIR_JSON, 'application/json']
 export async function readResource<T extends Resource>(
   c: Context<AppEnv>,
   resourceType: T['resourceType'],
-  limits: { maxEntries?: number } = {},
+  options: { validator: FhirValidator; maxEntries?: number },
 ): Promise<T> {
   const contentType = c.req.header('content-type')
   if (!contentType) throw unsupportedMediaType(`Content-Type is required; send ${FHIR_JSON}`)
@@ -26,20 +26,10 @@ export async function readResource<T extends Resource>(
 
   const text = await c.req.text()
   if (text.trim() === '') throw badRequest('The request body is empty')
-  const parsed = parseFhirJson(text)
-  if (!parsed.ok) throw new OutcomeError(400, parsed.issues)
-  const value = parsed.value as { resourceType?: unknown }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('The body must be a JSON object')
-  if (value.resourceType !== resourceType) {
-    throw badRequest(`Expected a ${resourceType} resource`, ['resourceType'])
-  }
-  const entries = (value as { entry?: unknown }).entry
-  if (limits.maxEntries !== undefined && Array.isArray(entries) && entries.length > limits.maxEntries) {
-    throw unprocessable([issue('too-costly', `A bundle may hold at most ${limits.maxEntries} entries; this one holds ${entries.length}`, ['Bundle.entry'])])
-  }
-  const issues = validateFhirResource(value).filter((i) => i.severity === 'error' || i.severity === 'fatal')
-  if (issues.length > 0) throw unprocessable(issues)
-  return value as T
+  // Syntax, type, entry cap and R4 validation, off the event loop for large bodies.
+  const checked = await options.validator.check(text, { resourceType, ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}) })
+  if (!checked.ok) throw new OutcomeError(checked.status, checked.issues)
+  return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as T
 }
 
 export function fhirJson(c: Context<AppEnv>, body: unknown, status = 200, headers: Record<string, string> = {}): Response {

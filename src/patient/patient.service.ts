@@ -4,6 +4,7 @@ import { withDecision } from '../access/enforce.js'
 import { NO_RELATIONSHIP } from '../access/policy.js'
 import { relationshipFact } from '../access/relationships.js'
 import type { Deps } from '../deps.js'
+import { searchset } from '../fhir/searchset.js'
 import { badRequest } from '../fhir/outcome.js'
 import { PATIENT_MATCH_SYSTEMS } from '../fhir/systems.js'
 import { findPatient, findPatientIdsByIdentifiers, listPatientIdentifiers, type PatientIdentifier } from './patient.repository.js'
@@ -41,10 +42,5 @@ export async function searchPatients(deps: Deps, ctx: AuditContext, identifier: 
       return { result: found, audit: { detail: { found: found.length } } }
     },
   })
-  return {
-    resourceType: 'Bundle',
-    type: 'searchset',
-    total: entries.length,
-    entry: entries.map((resource) => ({ fullUrl: `Patient/${resource.id}`, resource, search: { mode: 'match' } })),
-  }
+  return searchset(entries)
 }

@@ -9,7 +9,7 @@ import { erasePatient } from './retention.service.js'
 export function retentionRoutes(deps: Deps) {
   const app = new Hono<AppEnv>()
   app.post('/Patient/:id/$erase', async (c) => {
-    const params = await readResource<Parameters>(c, 'Parameters')
+    const params = await readResource<Parameters>(c, 'Parameters', { validator: deps.validator })
     const reason = params.parameter?.find((p) => p.name === 'reason')?.valueString
     const { bundles } = await erasePatient(deps, auditContext(c.var.principal, c.var.requestId), c.req.param('id'), reason)
     return fhirJson(c, {

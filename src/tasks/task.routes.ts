@@ -11,13 +11,13 @@ export function taskRoutes(deps: Deps) {
   const app = new Hono<AppEnv>()
 
   app.post('/Task', async (c) => {
-    const task = await readResource<Task>(c, 'Task')
+    const task = await readResource<Task>(c, 'Task', { validator: deps.validator })
     const created = await createTask(deps, auditContext(c.var.principal, c.var.requestId), task)
     return fhirJson(c, created, 201, { Location: `/fhir/Task/${created.id}/_history/1`, ETag: etag(1) })
   })
 
   app.put('/Task/:id', async (c) => {
-    const task = await readResource<Task>(c, 'Task')
+    const task = await readResource<Task>(c, 'Task', { validator: deps.validator })
     const result = await changeTask(deps, auditContext(c.var.principal, c.var.requestId), c.req.param('id'), task, c.req.header('if-match'))
     return fhirJson(c, result.resource, 200, { ETag: etag(result.version) })
   })

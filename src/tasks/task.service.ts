@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto'
 import type { Bundle, Task } from '@medplum/fhirtypes'
 import type { AuditContext } from '../audit/audit.service.js'
 import { withDecision } from '../access/enforce.js'
-import { findCurrentPerspective } from '../access/facts.js'
+import { findCurrentPerspective, hasCurrentDossier } from '../access/facts.js'
 import { NO_RELATIONSHIP } from '../access/policy.js'
 import { addRelationship, endCustody, endTaskRelationships, relationshipFact } from '../access/relationships.js'
 import type { Deps } from '../deps.js'
+import { searchset } from '../fhir/searchset.js'
 import type { TaskRow } from '../db/schema.js'
 import { badRequest, issue, notFound, OutcomeError, unprocessable } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
-import { findCurrentBundleVersion } from '../handover/bundle.repository.js'
 import { findOrCreatePatient, findPatient, findPatientIdsByIdentifiers } from '../patient/patient.repository.js'
 import type { Executor } from '../db/executor.js'
 import type { DerivedFlag } from '../perspective/derive.js'
@@ -225,7 +225,7 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
       if (verdict === 'invalid') {
         throw new OutcomeError(409, [issue('business-rule', `A task cannot move from "${row.status}" to "${parsed.status}"`, ['Task.status'])])
       }
-      if (parsed.status === 'completed' && parsed.handoverMethod === 'dossier-released' && !(await findCurrentBundleVersion(trx, row.patient_id))) {
+      if (parsed.status === 'completed' && parsed.handoverMethod === 'dossier-released' && !(await hasCurrentDossier(trx, row.patient_id))) {
         throw unprocessable([issue('business-rule', 'There is no dossier for this patient to release; record handed-to-patient or phone-handover', ['Task.output'])])
       }
       const planChanged = (row.planned_start?.getTime() ?? null) !== (parsed.plannedStart ? Date.parse(parsed.plannedStart) : null)
@@ -326,10 +326,5 @@ export async function searchTaskList(deps: Deps, ctx: AuditContext, q: InboxQuer
       return { result: listed, audit: { detail: { listed: listed.length } } }
     },
   })
-  return {
-    resourceType: 'Bundle',
-    type: 'searchset',
-    total: entries.length,
-    entry: entries.map((resource) => ({ fullUrl: `Task/${resource.id}`, resource, search: { mode: 'match' } })),
-  }
+  return searchset(entries)
 }

@@ -8,6 +8,7 @@ import { createBigVerifier } from '../../src/big/cached-register.js'
 import { createRecordsBigRegister } from '../../src/big/file-register.js'
 import type { BigRegisterRecord } from '../../src/big/big-record.js'
 import { FixedClock } from '../../src/clock.js'
+import { createFhirValidator } from '../../src/fhir/validation-pool.js'
 import { createConsentKeyRing } from '../../src/consent/consent-keys.js'
 import type { Db } from '../../src/db/database.js'
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../../src/deps.js'
@@ -61,6 +62,8 @@ export async function createTestApp(options: TestAppOptions = {}) {
     auditKey: deriveAuditKey(masterKey.key),
     bigVerifier: createBigVerifier({ register, clock }),
     consentKeys: createConsentKeyRing(db, masterKey, clock),
+    // One lazy worker thread: the suite's large bundles are validated as in production.
+    validator: createFhirValidator({ threads: 1, lazy: true }),
     settings: { ...DEFAULT_SETTINGS, departureAuthorities: [URA.dtv], ...options.settings },
   }
   const app = createApp(deps)
@@ -94,7 +97,10 @@ export async function createTestApp(options: TestAppOptions = {}) {
     get: (path: string, opts?: RequestOptions) => request('GET', path, opts),
     post: (path: string, opts?: RequestOptions) => request('POST', path, opts),
     put: (path: string, opts?: RequestOptions) => request('PUT', path, opts),
-    close: () => database.drop(),
+    close: async () => {
+      await deps.validator.close()
+      await database.drop()
+    },
   }
 }
 

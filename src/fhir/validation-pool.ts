@@ -1,0 +1,52 @@
+import { extname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Piscina } from 'piscina'
+import { checkFhirText, type ExpectedResource, type FhirTextCheck } from './validation.js'
+
+/**
+ * FHIR validation off the event loop. Validating a large bundle takes a second or more of CPU
+ * (medplum's structural validation, FHIRPath invariants); on the event loop that would stall
+ * every other request. Bodies from `inlineBelowBytes` up go to a pool of worker threads (piscina);
+ * smaller ones, which take a few milliseconds, are checked inline where a round trip would cost more.
+ */
+export interface FhirValidator {
+  check(text: string, expected: ExpectedResource): Promise<FhirTextCheck>
+  /** How many bodies were checked in worker threads so far. */
+  checkedInWorkers(): number
+  close(): Promise<void>
+}
+
+export interface ValidatorPoolOptions {
+  /** Worker threads; 0 checks everything inline. */
+  threads: number
+  /** Bodies shorter than this (in characters) are checked inline. */
+  inlineBelowBytes?: number
+  /** Keep no thread running while idle (tests: many apps, few large bodies). */
+  lazy?: boolean
+}
+
+export function createFhirValidator(options: ValidatorPoolOptions): FhirValidator {
+  const inlineBelow = options.inlineBelowBytes ?? 32 * 1024
+  if (options.threads <= 0) {
+    return { check: async (text, expected) => checkFhirText(text, expected), checkedInWorkers: () => 0, close: async () => undefined }
+  }
+  const ext = extname(fileURLToPath(import.meta.url))
+  const pool = new Piscina({
+    filename: new URL('./validation-worker.mjs', import.meta.url).href,
+    workerData: { validationWorker: fileURLToPath(new URL(`./validation.worker${ext}`, import.meta.url)) },
+    minThreads: options.lazy ? 0 : options.threads,
+    maxThreads: options.threads,
+    idleTimeout: options.lazy ? 5_000 : 60_000,
+  })
+  let inWorkers = 0
+  return {
+    async check(text, expected) {
+      if (text.length < inlineBelow) return checkFhirText(text, expected)
+      const result = (await pool.run({ text, expected })) as FhirTextCheck
+      inWorkers++
+      return result
+    },
+    checkedInWorkers: () => inWorkers,
+    close: () => pool.destroy(),
+  }
+}
