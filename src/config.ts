@@ -91,7 +91,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host: env.HOST || '127.0.0.1',
     dataDir,
     database: env.DATABASE_URL
-      ? { kind: 'server', url: env.DATABASE_URL, poolSize: positiveInt(env, 'OVERDRACHT_DB_POOL_SIZE', 10) }
+      ? {
+          kind: 'server',
+          url: env.DATABASE_URL,
+          poolSize: positiveInt(env, 'OVERDRACHT_DB_POOL_SIZE', 10),
+          statementTimeoutMs: positiveInt(env, 'OVERDRACHT_DB_STATEMENT_TIMEOUT_MS', 30_000),
+          connectTimeoutMs: positiveInt(env, 'OVERDRACHT_DB_CONNECT_TIMEOUT_MS', 5_000),
+        }
       : { kind: 'embedded', dataDir: resolve(dataDir, 'pglite') },
     auth,
     big,

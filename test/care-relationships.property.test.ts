@@ -89,7 +89,7 @@ async function run(actions: Action[]) {
       code: task.code,
       requester: ORGS[task.requester].ura,
       owner: ORGS[task.owner].ura,
-      ...(task.recipients.length ? { recipients: task.recipients } : {}),
+      ...(task.recipients.length ? { recipients: task.recipients.map((r) => ORGS[r].ura) } : {}),
       start: task.start,
       status,
       ...(status === 'completed' ? { output: { method: 'handed-to-patient' } } : {}),

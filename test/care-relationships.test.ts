@@ -317,6 +317,16 @@ describe('custody moves only by a transfer the custodian announces', () => {
     expect(djiUpload.status, await text(djiUpload)).toBe(201)
     expect((await t.get(`/fhir/AuditEvent?patient=${p.patientId}`, { as: 'privacyOfficer' })).status).toBe(200)
     expect((await t.get(`/fhir/AuditEvent?patient=${p.patientId}`, { as: 'djiPrivacyOfficer' })).status).toBe(200)
+
+    // Emergency access by the former custodian is reviewed by the current one, and only it erases.
+    const glass = await t.get(`/fhir/Patient/${p.patientId}/$handover`, { as: 'gzaDoctor', headers: { 'x-emergency-reason': 'Former patient back at our clinic, unconscious' } })
+    expect(glass.status, await text(glass)).toBe(200)
+    const review = await t.db.selectFrom('emergency_access').select('id').where('patient_id', '=', p.patientId).where('org_id', '=', URA.gza).executeTakeFirstOrThrow()
+    const conclusion = { conclusion: 'justified' }
+    await expectRefusedAndAudited(await t.post(`/admin/emergency-reviews/${review.id}/close`, { as: 'privacyOfficer', body: conclusion }), 403, { reason: 'deny-other-organisation' })
+    expect((await t.post(`/admin/emergency-reviews/${review.id}/close`, { as: 'djiPrivacyOfficer', body: conclusion })).status).toBe(204)
+    await expectRefusedAndAudited(await t.post(`/fhir/Patient/${p.patientId}/$erase`, { as: 'privacyOfficer', body: reason }), 403, { reason: 'deny-no-relationship' })
+    expect((await t.post(`/fhir/Patient/${p.patientId}/$erase`, { as: 'djiPrivacyOfficer', body: reason })).status).toBe(200)
   })
 
   it('a cancelled transfer leaves custody where it was', async () => {
@@ -387,6 +397,60 @@ describe('what an adversary found, closed', () => {
     await expectRefusedAndAudited(await t.post(`/admin/emergency-reviews/${review.id}/close`, { ...otherPo, body }), 403, { reason: 'deny-other-organisation' })
     const closed = await t.post(`/admin/emergency-reviews/${review.id}/close`, { as: 'privacyOfficer', body })
     expect(closed.status, await text(closed)).toBe(204)
+  })
+
+  it('an unrelated caregiver cannot tell a known V-nummer or BSN from an unknown one, nor learn which identifiers belong together', async () => {
+    const p = await gzaPatient()
+    const unknown = newVNummer()
+    const same = async (known: Response, other: Response) => {
+      expect(known.status, await text(known)).toBe(other.status)
+      const issues = async (res: Response) => ((await res.json()) as { issue: unknown[] }).issue
+      expect(await issues(known)).toEqual(await issues(other))
+    }
+    const perspective = (v: string) => t.get(`/fhir/Patient/$handelingsperspectief?identifier=${encodeURIComponent(`${SYSTEM.vNummer}|${v}`)}`, { as: 'otherGzaDoctor' })
+    await same(await perspective(p.vNummer), await perspective(unknown))
+    const transfer = (v: string) => t.post('/fhir/Task', { as: 'otherGzaDoctor', body: taskResource({ vNummer: v, code: 'transfer', requester: URA.otherGza, owner: URA.dji }) })
+    await same(await transfer(p.vNummer), await transfer(unknown))
+    const upload = (v: string) => t.post('/fhir/Bundle', { as: 'otherGzaDoctor', body: handoverBundle(v) })
+    await same(await upload(p.vNummer), await upload(unknown))
+    // The victim's BSN on a bundle of the attacker's own patient: the collision is not revealed.
+    const bsn = '111222333'
+    expect((await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: handoverBundle(p.vNummer, [], { identifier: [{ system: SYSTEM.vNummer, value: p.vNummer }, { system: SYSTEM.bsn, value: bsn }] }) })).status).toBe(201)
+    const own = newVNummer()
+    expect((await t.post('/fhir/Consent', { as: 'otherGzaDoctor', body: consentResource({ vNummer: own, organization: URA.otherGza }) })).status).toBe(201)
+    const colliding = await t.post('/fhir/Bundle', { as: 'otherGzaDoctor', body: handoverBundle(own, [], { identifier: [{ system: SYSTEM.vNummer, value: own }, { system: SYSTEM.bsn, value: bsn }] }) })
+    expect(colliding.status, await text(colliding)).toBe(201)
+    // The BSN stays with the patient that held it first: the squatter neither learns nor takes it.
+    const byBsn = await t.get(`/fhir/Patient?identifier=${encodeURIComponent(`${SYSTEM.bsn}|${bsn}`)}`, { as: 'gzaDoctor' })
+    expect(((await byBsn.json()) as Bundle).entry?.[0]?.resource?.id).toBe(p.patientId)
+    const ownByBsn = await t.get(`/fhir/Patient?identifier=${encodeURIComponent(`${SYSTEM.bsn}|${bsn}`)}`, { as: 'otherGzaDoctor' })
+    expect(((await ownByBsn.json()) as Bundle).total).toBe(0)
+  })
+
+  it('a BSN another organisation attached first does not block the custodian upload', async () => {
+    const squatted = '123456782'
+    const own = newVNummer()
+    expect((await t.post('/fhir/Consent', { as: 'otherGzaDoctor', body: consentResource({ vNummer: own, organization: URA.otherGza }) })).status).toBe(201)
+    const squat = await t.post('/fhir/Bundle', { as: 'otherGzaDoctor', body: handoverBundle(own, [], { identifier: [{ system: SYSTEM.vNummer, value: own }, { system: SYSTEM.bsn, value: squatted }] }) })
+    expect(squat.status, await text(squat)).toBe(201)
+    const p = await gzaPatient()
+    const upload = await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: handoverBundle(p.vNummer, [], { identifier: [{ system: SYSTEM.vNummer, value: p.vNummer }, { system: SYSTEM.bsn, value: squatted }] }) })
+    expect(upload.status, await text(upload)).toBe(201)
+  })
+
+  it('the owner of a departure cannot move its end either', async () => {
+    const vNummer = newVNummer()
+    const spec: TaskSpec = { vNummer, requester: URA.dtv, owner: URA.dvo, start: inDays(3) }
+    const created = await t.post('/fhir/Task', { as: 'regievoerder', body: taskResource(spec) })
+    const { id } = (await created.json()) as { id: string }
+    const withEnd = { ...taskResource(spec), id, executionPeriod: { start: spec.start, end: inDays(4) } }
+    await expectRefusedAndAudited(await t.put(`/fhir/Task/${id}`, { as: 'dvoEscort', body: withEnd }), 403, { reason: 'deny-task-not-allowed' })
+  })
+
+  it.each(['date=2026-13-01', 'date=ge9999-99-99', 'date=eq2026-02-31'])('an impossible date in an audit search (%s) is a 400, not a 500', async (query) => {
+    const p = await gzaPatient()
+    const res = await t.get(`/fhir/AuditEvent?patient=${p.patientId}&${query}`, { as: 'privacyOfficer' })
+    expect(res.status, await text(res)).toBe(400)
   })
 
   it.each(['/fhir/Consent/x%00', '/fhir/Patient/x%00/$handover', '/fhir/AuditEvent?patient=x%00', '/fhir/Patient?identifier=a|V%00'])(

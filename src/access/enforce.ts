@@ -133,6 +133,13 @@ export function denial(reason: ReasonCode, action: Action, problem?: string): Ou
         'The BIG register does not confirm a current registration in a profession allowed to receive medical data',
       )
     case 'deny-no-relationship':
+      if (action === 'dossier.upload') {
+        return forbidden(
+          'Your organisation is not the custodian of this patient here. Record the patient\'s consent or refusal first, ' +
+            'or ask the custodian to transfer the patient. Without consent: Give the dossier to the patient and record a ' +
+            'phone handover between caregivers on the task (Task.output handover-method = phone-handover).',
+        )
+      }
       return forbidden('Your organisation has no care or handover relationship with this patient')
     case 'deny-other-organisation':
       return forbidden('This belongs to another organisation')

@@ -325,10 +325,12 @@ describe('privacy officer and other actions', () => {
   it('only a privacy officer reads the audit log', () => {
     expect(decide({ principal: gzaDoctor, action: 'audit.read' }, facts({ relationship: custodian }), NOW).reason).toBe('deny-not-privacy-officer')
   })
-  it('a privacy officer reads the log of patients its organisation is or was custodian of', () => {
+  it('a privacy officer reads the log of patients its organisation is or was custodian of, and erases only as current custodian', () => {
     for (const relationship of [custodian, related({ everCustodian: true })]) {
       expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action: 'audit.read' }, { relationship }, NOW).effect).toBe('permit')
     }
+    expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action: 'patient.erase' }, { relationship: custodian }, NOW).effect).toBe('permit')
+    expect(decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action: 'patient.erase' }, { relationship: related({ everCustodian: true }) }, NOW).reason).toBe('deny-no-relationship')
   })
   it('a privacy officer of a task party or a receiver, never custodian, is refused the log and erasure', () => {
     for (const action of ['audit.read', 'patient.erase'] as const) {
@@ -377,11 +379,11 @@ describe('privacy officer and other actions', () => {
     expect(gate(regievoerder)).toBe('deny-not-caregiver')
     expect(gate({ ...gzaDoctor, orgType: 'kmar' })).toBe('deny-not-caregiver')
   })
-  it('an emergency review is closed by a privacy officer of the patient\'s (former) custodian, not by the accessing organisation\'s', () => {
+  it('an emergency review is closed by a privacy officer of the patient\'s current custodian only', () => {
     const close = (relationship: RelationshipFact) =>
       decide({ principal: { ...gzaDoctor, role: 'privacy-officer' }, action: 'emergency.review' }, { patientExists: true, relationship }, NOW).reason
     expect(close(custodian)).toBe('permit-privacy-officer')
-    expect(close(related({ everCustodian: true }))).toBe('permit-privacy-officer')
+    expect(close(related({ everCustodian: true }))).toBe('deny-other-organisation')
     expect(close(taskParty)).toBe('deny-other-organisation')
     expect(close(related({}))).toBe('deny-other-organisation')
   })

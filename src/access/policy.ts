@@ -223,9 +223,9 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
     case 'dossier.upload': {
       const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
       if (gate) return gate
-      if (facts.patientExists !== true) return deny('deny-no-consent')
-      // Only a custodian adds dossier versions: nobody replaces another organisation's dossier.
-      if (!rel(facts).custodian) return deny('deny-no-relationship')
+      // Only a custodian adds dossier versions: nobody replaces another organisation's dossier. An
+      // unknown patient is answered the same way, so the answer reveals no V-nummer or BSN.
+      if (facts.patientExists !== true || !rel(facts).custodian) return deny('deny-no-relationship')
       // P5: the dossier becomes available only with active consent for handover.
       const effective = effectiveConsents(facts.consents ?? [], now)
       const anyHandover = effective.some((consent) =>
@@ -271,14 +271,19 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
       if (principal.role !== 'privacy-officer') return deny('deny-not-privacy-officer')
       if (!SOURCE_ORG_TYPES.includes(principal.orgType)) return deny('deny-organisation-type')
       if (facts.patientExists === false) return deny('deny-patient-unknown')
-      return rel(facts).everCustodian ? permit('permit-privacy-officer', 'LEGAL_OBLIGATION') : deny('deny-no-relationship')
+      // The log answers for what the organisation held, so a former custodian reads it too; only a
+      // current custodian erases: a former one would destroy the records its successor holds.
+      const relationship = rel(facts)
+      const may = action === 'audit.read' ? relationship.everCustodian : relationship.custodian
+      return may ? permit('permit-privacy-officer', 'LEGAL_OBLIGATION') : deny('deny-no-relationship')
     }
     case 'emergency.review':
       // Listing needs no patient facts: each officer sees its own queue. Closing one review needs
       // the officer's organisation to be or have been the patient's custodian.
       if (principal.role !== 'privacy-officer') return deny('deny-not-privacy-officer')
       if (facts.patientExists === false) return deny('deny-patient-unknown')
-      if (facts.relationship !== undefined && !facts.relationship.everCustodian) return deny('deny-other-organisation')
+      // The organisation that holds the records now judges who broke the glass on them.
+      if (facts.relationship !== undefined && !facts.relationship.custodian) return deny('deny-other-organisation')
       return permit('permit-privacy-officer', 'LEGAL_OBLIGATION')
     case 'perspective.read':
       return decidePerspective(request, facts, now)
@@ -322,8 +327,8 @@ function decideTaskCreate(request: AccessRequest, facts: Facts): Decision {
   if (facts.taskCode === 'transfer') {
     const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
     if (gate) return gate
-    if (facts.patientExists !== true) return deny('deny-patient-unknown')
-    return rel(facts).custodian ? permit('permit-caregiver', 'DIRECT_TREATMENT') : deny('deny-no-relationship')
+    // An unknown patient is answered as an unrelated one: the answer tells nobody which V-nummers are known.
+    return facts.patientExists === true && rel(facts).custodian ? permit('permit-caregiver', 'DIRECT_TREATMENT') : deny('deny-no-relationship')
   }
   if (principal.role === 'regievoerder' && principal.orgType === 'dtv' && (facts.taskCode === 'departure' || facts.taskCode === 'case')) {
     return facts.taskAuthority === true ? permit('permit-task-party', 'LEGAL_OBLIGATION') : deny('deny-task-not-allowed')
@@ -342,10 +347,12 @@ function decidePerspective(request: AccessRequest, facts: Facts, now: Date): Dec
   if (principal.role === 'caregiver') {
     const gate = caregiverGate(request, facts, CARE_ORG_TYPES)
     if (gate) return gate
-    if (facts.patientExists !== true) return deny('deny-patient-unknown')
-    // Caregivers see every code: only those of a custodian, a receiver or a task party.
+    // Caregivers see every code: only those of a custodian, a receiver or a task party. An unknown
+    // patient is answered as an unrelated one.
     const relationship = rel(facts)
-    if (!relationship.custodian && !relationship.receiver && !relationship.taskParty) return deny('deny-no-relationship')
+    if (facts.patientExists !== true || (!relationship.custodian && !relationship.receiver && !relationship.taskParty)) {
+      return deny('deny-no-relationship')
+    }
     return permit('permit-caregiver', 'DIRECT_TREATMENT')
   }
   if (facts.patientExists !== true) return deny('deny-patient-unknown')

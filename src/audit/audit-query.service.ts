@@ -35,6 +35,7 @@ export function parseDateParams(values: string[]): Period {
     const m = /^(ge|gt|le|lt|eq)?(\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?)$/.exec(raw)
     if (!m) throw badRequest('date must be a FHIR date search value, e.g. ge2026-11-01', ['date'])
     if (Number(m[2]!.slice(0, 4)) < 1900) throw badRequest('date lies before 1900', ['date'])
+    if (!isCalendarDate(m[2]!.slice(0, 10))) throw badRequest('date is not a valid calendar date', ['date'])
     const prefix = m[1] ?? 'eq'
     const at = m[3] ? new Date(m[2]!) : amsterdamMidnight(m[2]!)
     if (Number.isNaN(at.getTime())) throw badRequest('date is not a valid date', ['date'])
@@ -50,6 +51,13 @@ export function parseDateParams(values: string[]): Period {
     }
   }
   return period
+}
+
+/** YYYY-MM-DD naming a day that exists (no month 13, no 31 February). */
+function isCalendarDate(day: string): boolean {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number]
+  const date = new Date(Date.UTC(y, m - 1, d))
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d
 }
 
 export const MAX_EVENTS = 10_000

@@ -58,14 +58,18 @@ export async function recordConsent(deps: Deps, ctx: AuditContext, consent: Cons
     },
     act: async (trx) => {
       const now = clock.now()
-      const patientId = await findOrCreatePatient(trx, parsed.patient, now)
+      const [known] = await findPatientIdsByIdentifiers(trx, [parsed.patient])
+      const patientId = known ?? (await findOrCreatePatient(trx, parsed.patient, now))
       const patient = await lockPatient(trx, patientId)
       if (!patient || patient.erased_at !== null) throw notFound('This patient has been erased')
       // Decided again under the patient's lock: two organisations recording the first consent at
       // once cannot both become custodian.
       const relationship = await relationshipFact(trx, patientId, ctx.principal.org, now)
-      if (relationship.patientHasCustodian && !relationship.custodian) {
-        throw conflict('Another organisation became the custodian of this patient meanwhile; ask it to transfer the patient')
+      const claimable = relationship.patientHasCustodian
+        ? relationship.custodian
+        : known === undefined || relationship.taskParty || relationship.receiver
+      if (!claimable) {
+        throw conflict('Another organisation recorded this patient meanwhile; ask its custodian to transfer the patient')
       }
       const resource: Consent = { ...consent, id, meta: { ...consent.meta, versionId: '1', lastUpdated: now.toISOString() } }
       const key = await dataKeyForWriting(trx, deps.masterKey, patientId, now)

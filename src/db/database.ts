@@ -9,16 +9,34 @@ export type Db = Kysely<Database>
 
 export type DatabaseTarget =
   /** `preparedStatements`: default on; off for a pooler that cannot carry them (see `prepareStatements`). */
-  | { kind: 'server'; url: string; poolSize?: number; preparedStatements?: boolean }
+  | {
+      kind: 'server'
+      url: string
+      poolSize?: number
+      preparedStatements?: boolean
+      /** Longest a statement may run, and longest to wait for a connection (ms): past them, 503. */
+      statementTimeoutMs?: number
+      connectTimeoutMs?: number
+    }
   | { kind: 'embedded'; dataDir: string | undefined }
 
 /** Opens the database: a PostgreSQL server through `pg`, or embedded PostgreSQL (PGlite). */
 export async function openDatabase(target: DatabaseTarget): Promise<Db> {
   if (target.kind === 'server') {
-    const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 })
-    // An idle client losing its server connection must not take the process down.
+    const pool = new pg.Pool({
+      connectionString: target.url,
+      max: target.poolSize ?? 10,
+      connectionTimeoutMillis: target.connectTimeoutMs ?? 5_000,
+      statement_timeout: target.statementTimeoutMs ?? 30_000,
+    })
+    // A client losing its server connection (a restart, pg_terminate_backend) must not take the
+    // process down: idle clients report on the pool, checked-out ones on themselves. The query
+    // that was running fails, and its request answers 503 (isDatabaseUnavailable).
     pool.on('error', () => {})
-    if (target.preparedStatements !== false) pool.on('connect', prepareStatements)
+    pool.on('connect', (client) => {
+      client.on('error', () => {})
+      if (target.preparedStatements !== false) prepareStatements(client)
+    })
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   }
   if (target.dataDir !== undefined) await mkdir(target.dataDir, { recursive: true })
@@ -72,4 +90,23 @@ export function prepareStatements(client: pg.PoolClient): void {
       return query(fresh === undefined ? { text: config, values } : { name: fresh, text: config, values })
     })
   }
+}
+
+/** SQLSTATE classes and codes that mean the database cannot serve now (not that the request was wrong). */
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-4]|53300|57014)/
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'])
+const UNAVAILABLE_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect|Client was closed|Cannot use a pool after calling end/
+
+/**
+ * Whether an error means the database is unreachable or went away (a restart, a lost connection,
+ * a statement timeout), rather than a fault in the request or the code: answered 503, retry later.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_NODE_CODES.has(code))) return true
+    if (e instanceof Error && UNAVAILABLE_MESSAGES.test(e.message)) return true
+    if (e instanceof AggregateError && e.errors.some((inner) => isDatabaseUnavailable(inner))) return true
+  }
+  return false
 }

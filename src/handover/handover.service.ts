@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Bundle } from '@medplum/fhirtypes'
 import type { AuditContext } from '../audit/audit.service.js'
+import { SYSTEM } from '../fhir/systems.js'
 import { refuseUnlessMayAttempt, withDecision } from '../access/enforce.js'
 import { consentFactsOfPatient, hasOpenEmergencyWindow, openEmergencyWindow } from '../access/facts.js'
 import { NO_RELATIONSHIP } from '../access/policy.js'
@@ -47,9 +48,19 @@ export async function uploadBundle(deps: Deps, ctx: AuditContext, bundle: Bundle
   return withDecision(deps, ctx, {
     action: 'dossier.upload',
     gather: async (trx) => {
-      const ids = await findPatientIdsByIdentifiers(trx, subject.identifiers)
-      if (ids.length > 1) throw conflict("The patient's identifiers belong to different patients; resolve this before uploading")
-      const patientId = ids[0]
+      // The V-nummer names the patient. Another identifier (a BSN) that already belongs to another
+      // patient is not attached (addPatientIdentifiers keeps the first holder); only a custodian of
+      // that other patient too is told, as it can resolve it. Nobody else learns whose BSN it is.
+      const vNummer = subject.identifiers.filter((i) => i.system === SYSTEM.vNummer)
+      const [patientId] = await findPatientIdsByIdentifiers(trx, vNummer)
+      const others = (await findPatientIdsByIdentifiers(trx, subject.identifiers)).filter((id) => id !== patientId)
+      if (patientId) {
+        for (const other of others) {
+          if ((await relationshipFact(trx, other, ctx.principal.org, clock.now())).custodian) {
+            throw conflict("The patient's identifiers belong to different patients of your organisation; resolve this before uploading")
+          }
+        }
+      }
       // Decided under the patient's lock, which withdrawal and refusal take too: an upload cannot
       // slip in after a withdrawal that committed first.
       const patient = patientId ? await lockPatient(trx, patientId) : undefined

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception'
 import { FHIR_JSON } from '../fhir/systems.js'
 import { issue, operationOutcome, OutcomeError } from '../fhir/outcome.js'
 import type { AppEnv } from './app-env.js'
+import { isDatabaseUnavailable } from '../db/database.js'
 
 function answer(c: Context<AppEnv>, error: OutcomeError): Response {
   const body = operationOutcome(error.outcome.issue, c.get('requestId'))
@@ -20,6 +21,10 @@ export const outcomeErrorHandler: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof OutcomeError) return answer(c, err)
   if (err instanceof HTTPException && err.status < 500) {
     return answer(c, new OutcomeError(err.status, [issue('processing', 'The request could not be processed')]))
+  }
+  if (isDatabaseUnavailable(err)) {
+    c.get('logger')?.warn({ requestId: c.get('requestId'), errorType: err?.constructor?.name }, 'database unavailable')
+    return answer(c, new OutcomeError(503, [issue('transient', 'The service cannot reach its database; try again shortly')], { 'Retry-After': '5' }))
   }
   const logger = c.get('logger')
   // Only the error class and a stack of code locations: no message, which may carry data.

@@ -200,7 +200,10 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
           ...(party ? { taskParty: party } : {}),
           ...(transition ? { transitionByParty: transition !== 'not-yours' } : {}),
           changesRecipients: current ? !sameSet(current.recipient_orgs, parsed.recipientOrgs) : false,
-          changesPlan: current ? (current.planned_start?.getTime() ?? null) !== plannedStart : false,
+          changesPlan: current
+            ? (current.planned_start?.getTime() ?? null) !== plannedStart ||
+              ((current.resource as unknown as Task).executionPeriod?.end ?? null) !== (parsed.plannedEnd ?? null)
+            : false,
         },
         subject: { patientId: current?.patient_id, resourceType: 'Task', resourceId: id },
         data: { row: current!, party: party as 'requester' | 'owner' },
