@@ -35,3 +35,18 @@ describe('FHIR validation in worker threads', () => {
     expect(await pool.check(bundle(50), { resourceType: 'Consent' })).toMatchObject({ ok: false, status: 400 })
   })
 })
+
+describe('a full validation queue', () => {
+  it('turns large bodies away with ValidationBusyError instead of holding them in memory without bound', async () => {
+    const small = createFhirValidator({ threads: 1, inlineBelowBytes: 1024, maxQueue: 1 })
+    try {
+      const text = bundle(2000)
+      const results = await Promise.allSettled(Array.from({ length: 6 }, () => small.check(text, { resourceType: 'Bundle' })))
+      const busy = results.filter((r) => r.status === 'rejected' && (r.reason as Error).name === 'ValidationBusyError')
+      expect(busy.length).toBeGreaterThan(0)
+      expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThan(0)
+    } finally {
+      await small.close()
+    }
+  })
+})

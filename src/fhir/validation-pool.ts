@@ -23,6 +23,16 @@ export interface ValidatorPoolOptions {
   inlineBelowBytes?: number
   /** Keep no thread running while idle (tests: many apps, few large bodies). */
   lazy?: boolean
+  /** Large bodies that may wait for a thread; more are answered 503. */
+  maxQueue?: number
+}
+
+/** Thrown when the validation queue is full: the service is busy, try again shortly. */
+export class ValidationBusyError extends Error {
+  constructor() {
+    super('the validation queue is full')
+    this.name = 'ValidationBusyError'
+  }
 }
 
 export function createFhirValidator(options: ValidatorPoolOptions): FhirValidator {
@@ -37,12 +47,20 @@ export function createFhirValidator(options: ValidatorPoolOptions): FhirValidato
     minThreads: options.lazy ? 0 : options.threads,
     maxThreads: options.threads,
     idleTimeout: options.lazy ? 5_000 : 60_000,
+    // Large bodies wait in memory: a bounded queue, past which the request is turned away (503).
+    maxQueue: options.maxQueue ?? options.threads * 8,
   })
   let inWorkers = 0
   return {
     async check(text, expected) {
       if (text.length < inlineBelow) return checkFhirText(text, expected)
-      const result = (await pool.run({ text, expected })) as FhirTextCheck
+      let result: FhirTextCheck
+      try {
+        result = (await pool.run({ text, expected })) as FhirTextCheck
+      } catch (err) {
+        if (err instanceof Error && /queue is at limit/i.test(err.message)) throw new ValidationBusyError()
+        throw err
+      }
       inWorkers++
       return result
     },

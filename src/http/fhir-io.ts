@@ -1,8 +1,8 @@
 import type { Context } from 'hono'
 import type { Resource } from '@medplum/fhirtypes'
-import { badRequest, OutcomeError, unsupportedMediaType } from '../fhir/outcome.js'
+import { badRequest, OutcomeError, serviceUnavailable, unsupportedMediaType } from '../fhir/outcome.js'
 import { FHIR_JSON } from '../fhir/systems.js'
-import type { FhirValidator } from '../fhir/validation-pool.js'
+import { ValidationBusyError, type FhirValidator } from '../fhir/validation-pool.js'
 import type { AppEnv } from './app-env.js'
 
 const ACCEPTED_TYPES = [FHIR_JSON, 'application/json']
@@ -27,7 +27,13 @@ export async function readResource<T extends Resource>(
   const text = await c.req.text()
   if (text.trim() === '') throw badRequest('The request body is empty')
   // Syntax, type, entry cap and R4 validation, off the event loop for large bodies.
-  const checked = await options.validator.check(text, { resourceType, ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}) })
+  let checked
+  try {
+    checked = await options.validator.check(text, { resourceType, ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}) })
+  } catch (err) {
+    if (err instanceof ValidationBusyError) throw serviceUnavailable('The service is validating too many large bodies at once; try again shortly')
+    throw err
+  }
   if (!checked.ok) throw new OutcomeError(checked.status, checked.issues)
   return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as T
 }
