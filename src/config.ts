@@ -19,6 +19,8 @@ export interface Config {
   masterKey: string | undefined
   allowedProfessions: ReadonlySet<string>
   logLevel: string
+  /** How long in-flight requests may take to finish after SIGTERM or SIGINT. */
+  shutdownGraceMs: number
   /** Worker threads that validate large request bodies; 0: on the event loop. */
   validationThreads: number
   settings: Settings
@@ -106,6 +108,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ? parseAllowedProfessions(env.OVERDRACHT_BIG_ALLOWED_PROFESSIONS)
       : DEFAULT_ALLOWED_PROFESSIONS,
     logLevel: env.OVERDRACHT_LOG_LEVEL || 'info',
+    shutdownGraceMs: positiveInt(env, 'OVERDRACHT_SHUTDOWN_GRACE_SECONDS', 15) * 1000,
     validationThreads: env.OVERDRACHT_VALIDATION_THREADS === '0' ? 0 : positiveInt(env, 'OVERDRACHT_VALIDATION_THREADS', Math.max(1, Math.min(4, availableParallelism() - 1))),
     settings: {
       ...DEFAULT_SETTINGS,

@@ -43,13 +43,17 @@ async function main(): Promise<void> {
 
   let stopping = false
   const stop = (signal: string) => {
-    if (stopping) return
+    if (stopping) {
+      // A second signal: the operator does not want to wait.
+      logger.warn({ signal }, 'second signal: exiting at once')
+      process.exit(1)
+    }
     stopping = true
-    logger.info({ signal }, 'shutting down: finishing in-flight requests')
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: finishing in-flight requests')
     const force = setTimeout(() => {
       logger.error('shutdown took too long; exiting')
       process.exit(1)
-    }, 15_000)
+    }, config.shutdownGraceMs)
     force.unref()
     stopRetention()
     server.close(async () => {
