@@ -52,3 +52,36 @@ describe('structured request logs', () => {
     expect(all).not.toContain('signed form')
   })
 })
+
+describe('request correlation', () => {
+  const auditOf = async (requestId: string) => t.db.selectFrom('audit_event').select('request_id').where('request_id', '=', requestId).execute()
+
+  it('a UUID in X-Request-Id is kept as the request id: in the answer, the log line and the audit entry', async () => {
+    const requestId = '3f2b1c9e-8d4a-4e6f-9a1b-2c3d4e5f6a7b'
+    const res = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consentResource({ vNummer: newVNummer() }), headers: { 'x-request-id': requestId.toUpperCase() } })
+    expect(res.status, await res.clone().text()).toBe(201)
+    expect(res.headers.get('x-request-id')).toBe(requestId)
+    expect(lastRequestLine().requestId).toBe(requestId)
+    expect((await auditOf(requestId)).length).toBeGreaterThan(0)
+  })
+
+  it('the trace id of a W3C traceparent is kept as the request id', async () => {
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736'
+    const res = await t.get('/fhir/Task?owner=90000005', { as: 'dvoEscort', headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` } })
+    expect(res.status, await res.clone().text()).toBe(200)
+    expect(res.headers.get('x-request-id')).toBe(trace)
+    expect((await auditOf(trace)).length).toBe(1)
+  })
+
+  it.each(['111222333', 'V1234567890', 'Jan Jansen', 'x'.repeat(200), '00-00000000000000000000000000000000-00f067aa0ba902b7-01'])(
+    'a request id that is no UUID or trace id (%s) is replaced: a chosen string could be a personal identifier',
+    async (chosen) => {
+      const res = await t.get('/fhir/Task?owner=90000005', { as: 'dvoEscort', headers: { 'x-request-id': chosen, traceparent: chosen } })
+      expect(res.status, await res.clone().text()).toBe(200)
+      const id = res.headers.get('x-request-id')!
+      expect(id).not.toBe(chosen)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      expect(JSON.stringify(t.logLines.slice(-3))).not.toContain(chosen)
+    },
+  )
+})
