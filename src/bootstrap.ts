@@ -1,5 +1,4 @@
 import { createFhirValidator } from './fhir/validation-pool.js'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose'
 import type { Logger } from 'pino'
@@ -19,15 +18,15 @@ import { DEV_AUDIENCE, DEV_ISSUER, ensureDevIdentity, ensureDevMasterKey } from 
 
 /** Builds every dependency from a checked configuration. Reads files named by it; not the environment. */
 export async function buildDeps(config: Config, logger: Logger, clock: Clock): Promise<Deps> {
+  // Keys first: a configuration mistake is reported before the database is opened.
+  const masterKey = parseMasterKey(config.masterKey ?? (await ensureDevMasterKey(config.dataDir)))
   const db = await openDatabase(config.database)
   await migrateToLatest(db)
 
-  const masterKey = parseMasterKey(config.masterKey ?? (await ensureDevMasterKey(config.dataDir)))
-
   let callerKeys: CallerKeys
   if (config.auth) {
-    const keys = config.auth.jwksFile
-      ? createLocalJWKSet(JSON.parse(await readFile(config.auth.jwksFile, 'utf8')) as JSONWebKeySet)
+    const keys = config.auth.jwks
+      ? createLocalJWKSet(config.auth.jwks as unknown as JSONWebKeySet)
       : createRemoteJWKSet(new URL(config.auth.jwksUrl!), { timeoutDuration: 5000, cooldownDuration: 30_000 })
     callerKeys = { issuer: config.auth.issuer, audience: config.auth.audience, keys, clockToleranceSeconds: 30 }
   } else {

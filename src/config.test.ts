@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from './config.js'
 
@@ -28,5 +31,20 @@ describe('configuration', () => {
   it('numbers are checked and named', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/)
     expect(() => loadConfig({ OVERDRACHT_RETENTION_DAYS: '-1' })).toThrow(/OVERDRACHT_RETENTION_DAYS/)
+  })
+  it('keys, key files and URLs are checked at start-up, before the database is opened, naming the variable', () => {
+    const base = { ...idp, OVERDRACHT_BIG_REGISTER_URL: 'https://big', OVERDRACHT_MASTER_KEY: key }
+    expect(() => loadConfig({ ...base, OVERDRACHT_MASTER_KEY: 'too-short' })).toThrow(/OVERDRACHT_MASTER_KEY must be 32/)
+    expect(() => loadConfig({ ...base, OVERDRACHT_MASTER_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/OVERDRACHT_MASTER_KEY/)
+    expect(() => loadConfig({ ...base, DATABASE_URL: 'mysql://db/x' })).toThrow(/DATABASE_URL/)
+    expect(() => loadConfig({ ...base, DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/)
+    expect(() => loadConfig({ ...base, OVERDRACHT_BIG_REGISTER_URL: 'ftp://big' })).toThrow(/OVERDRACHT_BIG_REGISTER_URL/)
+    const dir = mkdtempSync(join(tmpdir(), 'overdracht-config-'))
+    const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name))
+    const withFile = (path: string) => ({ ...base, OVERDRACHT_AUTH_JWKS_URL: undefined, OVERDRACHT_AUTH_JWKS_FILE: path })
+    expect(() => loadConfig(withFile(join(dir, 'missing.json')))).toThrow(/OVERDRACHT_AUTH_JWKS_FILE: cannot read/)
+    expect(() => loadConfig(withFile(file('bad.json', '{not json')))).toThrow(/OVERDRACHT_AUTH_JWKS_FILE is not JSON/)
+    expect(() => loadConfig(withFile(file('empty.json', '{"keys": []}')))).toThrow(/JWK set/)
+    expect(loadConfig(withFile(file('ok.json', '{"keys": [{"kty": "EC", "crv": "P-256", "x": "x", "y": "y"}]}'))).auth?.jwks?.keys).toHaveLength(1)
   })
 })

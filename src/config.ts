@@ -14,7 +14,8 @@ export interface Config {
   dataDir: string
   database: DatabaseTarget
   /** `undefined`: development mode, the service makes its own caller keys. */
-  auth: { issuer: string; audience: string; jwksUrl?: string; jwksFile?: string } | undefined
+  /** `jwks`: the key set read from OVERDRACHT_AUTH_JWKS_FILE, checked at start-up. */
+  auth: { issuer: string; audience: string; jwksUrl?: string; jwksFile?: string; jwks?: { keys: Record<string, unknown>[] } } | undefined
   big: { url: string } | { file: string } | undefined
   masterKey: string | undefined
   allowedProfessions: ReadonlySet<string>
@@ -41,6 +42,40 @@ function positiveInt(env: Record<string, string | undefined>, name: string, fall
   return n
 }
 
+function isUrl(value: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol)
+  } catch {
+    return false
+  }
+}
+
+function isMasterKey(value: string): boolean {
+  const text = value.trim()
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(text) && Buffer.from(text, 'base64').length === 32
+}
+
+/** The caller key set, read and checked before anything else starts. */
+function readJwksFile(path: string): { keys: Record<string, unknown>[] } {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    throw new ConfigError(`OVERDRACHT_AUTH_JWKS_FILE: cannot read ${path}`)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new ConfigError('OVERDRACHT_AUTH_JWKS_FILE is not JSON')
+  }
+  const keys = (value as { keys?: unknown } | null)?.keys
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'object' && k !== null && typeof (k as { kty?: unknown }).kty === 'string')) {
+    throw new ConfigError('OVERDRACHT_AUTH_JWKS_FILE must be a JWK set: {"keys": [{"kty": ...}, ...]}')
+  }
+  return { keys: keys as Record<string, unknown>[] }
+}
+
 /** Reads and checks the configuration; fails with a message that names the variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const dataDir = resolve(env.OVERDRACHT_DATA_DIR || './data')
@@ -55,7 +90,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!audience) throw new ConfigError('OVERDRACHT_AUTH_AUDIENCE is required when an identity provider is configured')
     if (!jwksUrl === !jwksFile) throw new ConfigError('Set exactly one of OVERDRACHT_AUTH_JWKS_URL and OVERDRACHT_AUTH_JWKS_FILE')
     if (jwksUrl && !/^https?:\/\//.test(jwksUrl)) throw new ConfigError('OVERDRACHT_AUTH_JWKS_URL must be an http(s) URL')
-    auth = { issuer, audience, ...(jwksUrl ? { jwksUrl } : {}), ...(jwksFile ? { jwksFile: resolve(jwksFile) } : {}) }
+    auth = { issuer, audience, ...(jwksUrl ? { jwksUrl } : {}), ...(jwksFile ? { jwksFile: resolve(jwksFile), jwks: readJwksFile(resolve(jwksFile)) } : {}) }
   }
   // Development mode is for a newcomer's machine. With a database server or a master key in the
   // environment it looks like a deployment, so it must be asked for by name.
@@ -77,6 +112,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (auth && !env.OVERDRACHT_MASTER_KEY) {
     throw new ConfigError('OVERDRACHT_MASTER_KEY (32 random bytes, base64) is required outside development mode')
+  }
+  if (env.OVERDRACHT_MASTER_KEY && !isMasterKey(env.OVERDRACHT_MASTER_KEY)) {
+    throw new ConfigError('OVERDRACHT_MASTER_KEY must be 32 random bytes, base64-encoded (for example: openssl rand -base64 32)')
+  }
+  if (env.DATABASE_URL && !isUrl(env.DATABASE_URL, ['postgres:', 'postgresql:'])) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL')
+  }
+  if (env.OVERDRACHT_BIG_REGISTER_URL && !isUrl(env.OVERDRACHT_BIG_REGISTER_URL, ['http:', 'https:'])) {
+    throw new ConfigError('OVERDRACHT_BIG_REGISTER_URL must be an http(s) URL')
   }
   let contactLines = DEFAULT_CONTACT_LINES
   if (env.OVERDRACHT_CONTACT_LINES_FILE) {
