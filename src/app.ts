@@ -17,7 +17,7 @@ import { notFound } from './fhir/outcome.js'
 import type { AppEnv } from './http/app-env.js'
 import { authenticate } from './http/caller-auth.js'
 import { outcomeErrorHandler, outcomeNotFound } from './http/error-handler.js'
-import { fhirJson } from './http/fhir-io.js'
+import { fhirJson, SMALL_RESOURCE_BYTES } from './http/fhir-io.js'
 import { openApiDocument } from './http/openapi.js'
 import { requestContext } from './http/request-context.js'
 import { noStore } from './http/security-headers.js'
@@ -99,8 +99,13 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   admin.post('/emergency-reviews/:id/close', async (c) => {
     let body: { conclusion?: unknown; note?: unknown }
     const expected = 'The body must be JSON: {"conclusion": "justified" | "unjustified", "note": "..."}'
+    // A conclusion and a note: refused unread when larger than that can be.
+    const declared = Number(c.req.header('content-length'))
+    if (Number.isFinite(declared) && declared > SMALL_RESOURCE_BYTES) throw payloadTooLarge(SMALL_RESOURCE_BYTES)
+    const text = await c.req.text()
+    if (Buffer.byteLength(text) > SMALL_RESOURCE_BYTES) throw payloadTooLarge(SMALL_RESOURCE_BYTES)
     try {
-      body = await c.req.json()
+      body = JSON.parse(text)
     } catch {
       throw badRequest(expected)
     }

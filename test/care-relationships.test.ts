@@ -453,6 +453,36 @@ describe('what an adversary found, closed', () => {
     expect(res.status, await text(res)).toBe(400)
   })
 
+  it('a privacy officer whose token names a non-care organisation type has no emergency reviews to list or close', async () => {
+    const p = await gzaPatient()
+    expect((await t.get(`/fhir/Patient/${p.patientId}/$handover`, { as: 'otherGzaDoctor', headers: { 'x-emergency-reason': 'Patient collapsed at the gate, needs care now' } })).status).toBe(200)
+    const review = await t.db.selectFrom('emergency_access').select('id').where('patient_id', '=', p.patientId).executeTakeFirstOrThrow()
+    const kmarOfficer = { token: await t.tokenFor('privacyOfficer', { org_type: 'kmar' }) }
+    await expectRefusedAndAudited(await t.get('/admin/emergency-reviews', kmarOfficer), 403, { reason: 'deny-organisation-type' })
+    await expectRefusedAndAudited(await t.post(`/admin/emergency-reviews/${review.id}/close`, { ...kmarOfficer, body: { conclusion: 'justified' } }), 403, { reason: 'deny-organisation-type' })
+  })
+
+  it('a non-caregiver token whose organisation type does not fit its role is not believed: a "gza" regievoerder cannot cancel the departure', async () => {
+    const p = await gzaPatient()
+    const spec: TaskSpec = { vNummer: p.vNummer, requester: URA.dtv, owner: URA.dvo, start: inDays(3) }
+    const { id } = (await (await t.post('/fhir/Task', { as: 'regievoerder', body: taskResource(spec) })).json()) as { id: string }
+    const odd = { token: await t.tokenFor('regievoerder', { org_type: 'gza' }) }
+    await expectRefusedAndAudited(await t.put(`/fhir/Task/${id}`, { ...odd, body: { ...taskResource({ ...spec, status: 'cancelled' }), id } }), 403, { reason: 'deny-organisation-type' })
+    await expectRefusedAndAudited(await t.get(`/fhir/Patient/${p.patientId}/$handelingsperspectief`, odd), 404, { reason: 'deny-not-caregiver' })
+    const row = await t.db.selectFrom('task').select('status').where('id', '=', id).executeTakeFirstOrThrow()
+    expect(row.status).toBe('requested')
+  })
+
+  it('a Task or Parameters body larger than such a resource can be is refused with 413 before it is read or validated', async () => {
+    const before = t.deps.validator.checkedInWorkers()
+    const big = { ...taskResource({ vNummer: newVNummer(), requester: URA.kmar, owner: URA.dvo }), input: Array.from({ length: 20_000 }, () => ({ type: { text: 'x' } })) }
+    const res = await t.post('/fhir/Task', { as: 'kmarEscort', body: big })
+    expect(res.status, await text(res)).toBe(413)
+    const close = await t.post('/admin/emergency-reviews/x/close', { as: 'privacyOfficer', rawBody: '['.repeat(70_000), headers: { 'content-type': 'application/json' } })
+    expect(close.status, await text(close)).toBe(413)
+    expect(t.deps.validator.checkedInWorkers()).toBe(before)
+  })
+
   it.each(['/fhir/Consent/x%00', '/fhir/Patient/x%00/$handover', '/fhir/AuditEvent?patient=x%00', '/fhir/Patient?identifier=a|V%00'])(
     'a NUL in the URL (%s) is a 400, not a 500',
     async (path) => {

@@ -73,7 +73,15 @@ describe('request correlation', () => {
     expect((await auditOf(trace)).length).toBe(1)
   })
 
-  it.each(['111222333', 'V1234567890', 'Jan Jansen', 'x'.repeat(200), '00-00000000000000000000000000000000-00f067aa0ba902b7-01'])(
+  it.each([
+    '111222333',
+    'V1234567890',
+    'Jan Jansen',
+    'x'.repeat(200),
+    '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+    '00000000-0000-0000-0000-000123456782',
+    'ff-42534e2031323334353637383220504a-00f067aa0ba902b7-01',
+  ])(
     'a request id that is no UUID or trace id (%s) is replaced: a chosen string could be a personal identifier',
     async (chosen) => {
       const res = await t.get('/fhir/Task?owner=90000005', { as: 'dvoEscort', headers: { 'x-request-id': chosen, traceparent: chosen } })

@@ -183,6 +183,9 @@ export interface AccessRequest {
   purpose?: Purpose
 }
 
+/** Actions whose refusal to a non-caregiver must not tell whether data exists (P3). */
+const HIDDEN_FOR_NON_CAREGIVERS: readonly Action[] = ['dossier.read', 'perspective.read']
+
 export const EMERGENCY_REASON_MIN_LENGTH = 20
 
 /**
@@ -215,8 +218,19 @@ const deny = (reason: ReasonCode, consentId?: string): Decision => ({
 
 const rel = (facts: Facts): RelationshipFact => facts.relationship ?? NO_RELATIONSHIP
 
+/** The organisation types each non-caregiver role belongs to: a token claiming otherwise is not believed. */
+export const ROLE_ORG_TYPES: Readonly<Record<'regievoerder' | 'escort' | 'casemanager', readonly string[]>> = {
+  regievoerder: ['dtv'],
+  escort: ['dvo', 'kmar'],
+  casemanager: ['coa'],
+}
+
 export function decide(request: AccessRequest, facts: Facts, now: Date): Decision {
   const { principal, action } = request
+  const role = principal.role
+  if ((role === 'regievoerder' || role === 'escort' || role === 'casemanager') && !ROLE_ORG_TYPES[role].includes(principal.orgType)) {
+    return deny(HIDDEN_FOR_NON_CAREGIVERS.includes(action) ? 'deny-not-caregiver' : 'deny-organisation-type')
+  }
   switch (action) {
     case 'dossier.read':
       return decideDossierRead(request, facts, now)
@@ -281,6 +295,8 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
       // Listing needs no patient facts: each officer sees its own queue. Closing one review needs
       // the officer's organisation to be or have been the patient's custodian.
       if (principal.role !== 'privacy-officer') return deny('deny-not-privacy-officer')
+      // Break-the-glass is a caregiver's act: only care organisations have reviews to keep.
+      if (!CARE_ORG_TYPES.includes(principal.orgType)) return deny('deny-organisation-type')
       if (facts.patientExists === false) return deny('deny-patient-unknown')
       // The organisation that holds the records now judges who broke the glass on them.
       if (facts.relationship !== undefined && !facts.relationship.custodian) return deny('deny-other-organisation')

@@ -177,9 +177,11 @@ export async function issueTokenForRecipient(deps: Deps, ctx: AuditContext, id: 
   const period = periodParam?.valuePeriod as FhirPeriod | undefined
   if (periodParam && !period) throw badRequest('period must be a valuePeriod', ["Parameters.parameter.where(name='period')"])
 
-  const notBefore = period?.start ? new Date(period.start) : undefined
+  // A start in the past adds nothing: the token is valid from now.
+  const startAt = period?.start ? new Date(period.start) : undefined
+  const notBefore = startAt && startAt.getTime() > clock.now().getTime() ? startAt : undefined
   const end = period?.end ? new Date(period.end) : undefined
-  if ((notBefore && Number.isNaN(notBefore.getTime())) || (end && Number.isNaN(end.getTime()))) {
+  if ((startAt && Number.isNaN(startAt.getTime())) || (end && Number.isNaN(end.getTime()))) {
     throw badRequest('period must have valid start and end instants', ["Parameters.parameter.where(name='period')"])
   }
   if (end && end.getTime() <= clock.now().getTime()) throw badRequest('period.end lies in the past', ["Parameters.parameter.where(name='period')"])

@@ -1,11 +1,14 @@
 import type { Context } from 'hono'
 import type { Resource } from '@medplum/fhirtypes'
-import { badRequest, OutcomeError, serviceUnavailable, unsupportedMediaType } from '../fhir/outcome.js'
+import { badRequest, OutcomeError, payloadTooLarge, serviceUnavailable, unsupportedMediaType } from '../fhir/outcome.js'
 import { FHIR_JSON } from '../fhir/systems.js'
 import { ValidationBusyError, type FhirValidator } from '../fhir/validation-pool.js'
 import type { AppEnv } from './app-env.js'
 
 const ACCEPTED_TYPES = [FHIR_JSON, 'application/json']
+
+/** Largest Task or Parameters body: codes, identifiers and dates only. */
+export const SMALL_RESOURCE_BYTES = 64 * 1024
 
 /**
  * Reads a FHIR JSON request body: the content type must be FHIR JSON (UTF-8), the text must be
@@ -15,7 +18,7 @@ const ACCEPTED_TYPES = [FHIR_JSON, 'application/json']
 export async function readResource<T extends Resource>(
   c: Context<AppEnv>,
   resourceType: T['resourceType'],
-  options: { validator: FhirValidator; maxEntries?: number },
+  options: { validator: FhirValidator; maxEntries?: number; maxBytes?: number },
 ): Promise<T> {
   const contentType = c.req.header('content-type')
   if (!contentType) throw unsupportedMediaType(`Content-Type is required; send ${FHIR_JSON}`)
@@ -24,7 +27,12 @@ export async function readResource<T extends Resource>(
   const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '')
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') throw unsupportedMediaType('Only UTF-8 is accepted')
 
+  // A resource that is small by nature is refused when it is not, before it is read or validated.
+  const limit = options.maxBytes ?? (resourceType === 'Bundle' || resourceType === 'Consent' ? undefined : SMALL_RESOURCE_BYTES)
+  const declared = Number(c.req.header('content-length'))
+  if (limit !== undefined && Number.isFinite(declared) && declared > limit) throw payloadTooLarge(limit)
   const text = await c.req.text()
+  if (limit !== undefined && Buffer.byteLength(text) > limit) throw payloadTooLarge(limit)
   if (text.trim() === '') throw badRequest('The request body is empty')
   // Syntax, type, entry cap and R4 validation, off the event loop for large bodies.
   let checked

@@ -4,17 +4,18 @@ import { routePath } from 'hono/route'
 import type { Logger } from 'pino'
 import type { AppEnv } from './app-env.js'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
+const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/
 
 /**
- * The caller's correlation id, when it is one: a UUID in `X-Request-Id`, or the trace id of a W3C
- * `traceparent`. Both are random by construction; anything else (which could be a BSN, a V-nummer
- * or a name an integrator chose) is not taken into logs and audit entries, and a new id is made.
+ * The caller's correlation id, when it is one: a random (version 4) UUID in `X-Request-Id`, or the
+ * trace id of a version-00 W3C `traceparent`. Both are random by construction; anything else (a
+ * BSN, a V-nummer, a name an integrator chose, a zero-padded number) is not taken into logs and
+ * audit entries, and a new id is made. The id correlates; it is not unique proof of one request.
  */
 export function incomingRequestId(header: (name: string) => string | undefined): string | undefined {
   const id = header('x-request-id')?.trim()
-  if (id && UUID.test(id)) return id.toLowerCase()
+  if (id && UUID_V4.test(id)) return id.toLowerCase()
   const trace = TRACEPARENT.exec(header('traceparent')?.trim().toLowerCase() ?? '')?.[1]
   if (trace && !/^0+$/.test(trace)) return trace
   return undefined
