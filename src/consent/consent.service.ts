@@ -9,7 +9,7 @@ import { dataKeyForReading, dataKeyForWriting } from '../patient/data-keys.js'
 import { decryptContent, encryptContent } from '../patient/envelope.js'
 import { findOrCreatePatient, findPatient, findPatientIdsByIdentifiers, lockPatient } from '../patient/patient.repository.js'
 import { withDecision } from '../access/enforce.js'
-import { NO_RELATIONSHIP } from '../access/policy.js'
+import { decide, NO_RELATIONSHIP } from '../access/policy.js'
 import { addRelationship, relationshipFact } from '../access/relationships.js'
 import type { Executor } from '../db/executor.js'
 import { issueConsentToken, tokenSettings } from './consent-token.js'
@@ -56,7 +56,7 @@ export async function recordConsent(deps: Deps, ctx: AuditContext, consent: Cons
       const relationship = existing ? await relationshipFact(trx, existing, ctx.principal.org, clock.now()) : NO_RELATIONSHIP
       return { facts: { patientExists: existing !== undefined, relationship }, subject: { patientId: existing, resourceType: 'Consent' }, data: undefined }
     },
-    act: async (trx) => {
+    act: async (trx, _decision, _data, facts) => {
       const now = clock.now()
       const [known] = await findPatientIdsByIdentifiers(trx, [parsed.patient])
       const patientId = known ?? (await findOrCreatePatient(trx, parsed.patient, now))
@@ -64,11 +64,10 @@ export async function recordConsent(deps: Deps, ctx: AuditContext, consent: Cons
       if (!patient || patient.erased_at !== null) throw notFound('This patient has been erased')
       // Decided again under the patient's lock: two organisations recording the first consent at
       // once cannot both become custodian.
+      // The same rule, on the facts as they stand under the lock.
       const relationship = await relationshipFact(trx, patientId, ctx.principal.org, now)
-      const claimable = relationship.patientHasCustodian
-        ? relationship.custodian
-        : known === undefined || relationship.taskParty || relationship.receiver
-      if (!claimable) {
+      const again = decide({ principal: ctx.principal, action: 'consent.record' }, { ...facts, patientExists: known !== undefined, relationship }, now)
+      if (again.effect === 'deny') {
         throw conflict('Another organisation recorded this patient meanwhile; ask its custodian to transfer the patient')
       }
       const resource: Consent = { ...consent, id, meta: { ...consent.meta, versionId: '1', lastUpdated: now.toISOString() } }

@@ -209,7 +209,7 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
         data: { row: current!, party: party as 'requester' | 'owner' },
       }
     },
-    act: async (trx, _decision, { row, party }) => {
+    act: async (trx, _decision, { row, party }, facts) => {
       if (ifMatch !== undefined && ifMatch !== `W/"${row.version}"`) throw precondition('The task has changed since you read it (If-Match does not match)')
       const stored = row.resource as unknown as Task
       const fixed: [boolean, string][] = [
@@ -231,8 +231,7 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
       if (parsed.status === 'completed' && parsed.handoverMethod === 'dossier-released' && !(await hasCurrentDossier(trx, row.patient_id))) {
         throw unprocessable([issue('business-rule', 'There is no dossier for this patient to release; record handed-to-patient or phone-handover', ['Task.output'])])
       }
-      const planChanged = (row.planned_start?.getTime() ?? null) !== (parsed.plannedStart ? Date.parse(parsed.plannedStart) : null)
-      if (row.code === 'departure' && (planChanged || (parsed.status !== row.status && ['in-progress', 'completed'].includes(parsed.status)))) {
+      if (row.code === 'departure' && (facts.changesPlan === true || (parsed.status !== row.status && ['in-progress', 'completed'].includes(parsed.status)))) {
         await checkNoPostponement(trx, row.patient_id, parsed.plannedStart, parsed.status)
       }
       const now = clock.now()
