@@ -406,3 +406,37 @@ describe('P2 emergency access', () => {
     expect(JSON.stringify(rows)).not.toContain('PLAINTEXT-CHECK')
   })
 })
+
+describe('restrictions the service cannot enforce are refused, never stored as if they held', () => {
+  const withNestedDeny = (vNummer: string, restriction: Record<string, unknown>) => {
+    const consent = consentResource({ vNummer }) as unknown as { provision: { provision: Record<string, unknown>[] } }
+    consent.provision.provision[0]!.provision = [{ type: 'deny', ...restriction }]
+    return consent
+  }
+  const cases: [string, Record<string, unknown>][] = [
+    ['securityLabel', { securityLabel: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSY' }] }],
+    ['class', { class: [{ system: 'http://hl7.org/fhir/resource-types', code: 'Condition' }] }],
+    ['code', { code: [{ coding: [{ system: 'http://snomed.info/sct', code: '74732009' }] }] }],
+    ['dataPeriod', { dataPeriod: { end: '2020-01-01' } }],
+    ['data', { data: [{ meaning: 'instance', reference: { reference: 'Condition/x' } }] }],
+    ['action', { action: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentaction', code: 'disclose' }] }] }],
+  ]
+  for (const [element, restriction] of cases) {
+    it(`a nested deny on ${element} is refused with 422 naming the path, and nothing is stored`, async () => {
+      const vNummer = newVNummer()
+      const res = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: withNestedDeny(vNummer, restriction) })
+      const outcome = await expectRefused(res, 422)
+      const issue = outcome.issue.find((i) => i.code === 'not-supported')
+      expect(issue?.expression, JSON.stringify(outcome)).toEqual([`Consent.provision.provision[0].provision[0].${element}`])
+      const patients = await t.get(`/fhir/Patient?identifier=${encodeURIComponent(`${SYSTEM.vNummer}|${vNummer}`)}`, { as: 'gzaDoctor' })
+      expect(((await patients.json()) as Bundle).total).toBe(0)
+    })
+  }
+
+  it('the same restriction on the root provision is refused too', async () => {
+    const consent = consentResource({ vNummer: newVNummer() }) as unknown as { provision: Record<string, unknown> }
+    consent.provision.securityLabel = [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'HIV' }]
+    const outcome = await expectRefused(await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consent }), 422)
+    expect(outcome.issue.some((i) => i.expression?.[0] === 'Consent.provision.securityLabel'), JSON.stringify(outcome)).toBe(true)
+  })
+})

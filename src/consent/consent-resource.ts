@@ -77,6 +77,7 @@ export function parseConsent(consent: Consent): { issues: OperationOutcomeIssue[
       if (period?.start && period.end && period.start >= period.end) {
         problem('invariant', 'Consent.provision.period must start before it ends', 'Consent.provision.period')
       }
+      refuseUnenforceable(root, 'Consent.provision', problem)
       collectProvisions(root.provision ?? [], 'Consent.provision.provision', provisions, problem)
       if (!provisions.some((p) => p.type === 'permit')) {
         problem('required', 'An active consent must permit at least one purpose for named recipients', 'Consent.provision.provision')
@@ -108,6 +109,7 @@ function collectProvisions(
       problem('required', 'A nested provision must have type "permit" or "deny"', `${here}.type`)
       return
     }
+    refuseUnenforceable(p, here, problem)
     const purposes: string[] = []
     ;(p.purpose ?? []).forEach((c, j) => {
       if (c.system !== SYSTEM.consentPurpose || !(PURPOSES as readonly string[]).includes(c.code ?? '')) {
@@ -141,6 +143,30 @@ function collectProvisions(
     out.push({ type: p.type, purposes, actors, ...(period ? { period } : {}) })
     if (p.provision) collectProvisions(p.provision, `${here}.provision`, out, problem)
   })
+}
+
+/**
+ * Provision elements that narrow what may be released (by content, data, time of the data or kind
+ * of action). The service cannot honour them yet: releases are whole dossiers. A consent carrying
+ * one is refused, because storing it would tell the patient a restriction holds that the service
+ * does not enforce.
+ */
+const UNENFORCEABLE_PROVISION_ELEMENTS = ['securityLabel', 'class', 'code', 'data', 'dataPeriod', 'action'] as const
+
+function refuseUnenforceable(
+  p: ConsentProvision,
+  here: string,
+  problem: (code: OperationOutcomeIssue['code'], text: string, path: string) => void,
+) {
+  for (const element of UNENFORCEABLE_PROVISION_ELEMENTS) {
+    const value = (p as Record<string, unknown>)[element]
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) continue
+    problem(
+      'not-supported',
+      `Consent.provision.${element} restricts what is released; the service releases whole dossiers and cannot enforce that restriction, so the consent is refused rather than stored as if it held. Record the consent without it, or record a refusal and hand over by phone.`,
+      `${here}.${element}`,
+    )
+  }
 }
 
 export function referenceToActor(ref: Reference | undefined): Actor | undefined {
