@@ -26,7 +26,7 @@ export const VERSION = '0.1.0'
 
 export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.use(requestContext(deps.logger))
+  app.use(requestContext(deps.logger, deps.metrics))
   // A control character (a NUL above all) in the path or query never reaches a route or the database.
   app.use(async (c, next) => {
     const url = new URL(c.req.url)

@@ -11,6 +11,7 @@ import type { Config } from './config.js'
 import { createConsentKeyRing } from './consent/consent-keys.js'
 import { openDatabase } from './db/database.js'
 import { migrateToLatest } from './db/migrator.js'
+import { bigVerifierObserver, createMetrics } from './metrics/metrics.js'
 import type { Deps } from './deps.js'
 import { parseMasterKey } from './patient/envelope.js'
 import type { CallerKeys } from './http/caller-auth.js'
@@ -47,7 +48,8 @@ export async function buildDeps(config: Config, logger: Logger, clock: Clock): P
     if (!config.big) await writeDevelopmentRegisterFile(file)
     register = await createFileBigRegister(file)
   }
-  const bigVerifier = createBigVerifier({ register, clock, allowedProfessions: config.allowedProfessions })
+  const metrics = createMetrics({ db, processMetrics: true })
+  const bigVerifier = createBigVerifier({ register, clock, allowedProfessions: config.allowedProfessions, observer: bigVerifierObserver(metrics) })
 
   return {
     db,
@@ -59,6 +61,7 @@ export async function buildDeps(config: Config, logger: Logger, clock: Clock): P
     bigVerifier,
     consentKeys: createConsentKeyRing(db, masterKey, clock),
     validator: createFhirValidator({ threads: config.validationThreads }),
+    metrics,
     settings: config.settings,
   }
 }

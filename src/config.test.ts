@@ -28,6 +28,15 @@ describe('configuration', () => {
   it('a JWKS must come from exactly one place', () => {
     expect(() => loadConfig({ ...idp, OVERDRACHT_AUTH_JWKS_FILE: '/x.json', OVERDRACHT_BIG_REGISTER_URL: 'https://big', OVERDRACHT_MASTER_KEY: key })).toThrow(/exactly one/)
   })
+  it('metrics are off unless a port is set; the port, host and token are checked and named', () => {
+    expect(loadConfig({}).metrics).toBeUndefined()
+    expect(loadConfig({ OVERDRACHT_METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '127.0.0.1', token: undefined })
+    expect(loadConfig({ OVERDRACHT_METRICS_PORT: '9464', HOST: '0.0.0.0' }).metrics?.host).toBe('0.0.0.0')
+    expect(() => loadConfig({ OVERDRACHT_METRICS_PORT: 'x' })).toThrow(/OVERDRACHT_METRICS_PORT/)
+    expect(() => loadConfig({ OVERDRACHT_METRICS_PORT: '8080' })).toThrow(/OVERDRACHT_METRICS_PORT must differ from PORT/)
+    expect(() => loadConfig({ OVERDRACHT_METRICS_PORT: '9464', OVERDRACHT_METRICS_TOKEN: 'short' })).toThrow(/OVERDRACHT_METRICS_TOKEN/)
+    expect(() => loadConfig({ OVERDRACHT_METRICS_TOKEN: 'a-long-enough-token-123' })).toThrow(/need OVERDRACHT_METRICS_PORT/)
+  })
   it('numbers are checked and named', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/)
     expect(() => loadConfig({ OVERDRACHT_RETENTION_DAYS: '-1' })).toThrow(/OVERDRACHT_RETENTION_DAYS/)

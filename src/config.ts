@@ -24,6 +24,8 @@ export interface Config {
   shutdownGraceMs: number
   /** Worker threads that validate large request bodies; 0: on the event loop. */
   validationThreads: number
+  /** The Prometheus listener; undefined: off. */
+  metrics: { port: number; host: string; token: string | undefined } | undefined
   settings: Settings
 }
 
@@ -132,6 +134,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const port = positiveInt(env, 'PORT', 8080)
   if (port > 65535) throw new ConfigError('PORT must be at most 65535')
+  let metrics: Config['metrics']
+  if (env.OVERDRACHT_METRICS_PORT) {
+    const metricsPort = positiveInt(env, 'OVERDRACHT_METRICS_PORT', 0)
+    if (metricsPort > 65535) throw new ConfigError('OVERDRACHT_METRICS_PORT must be at most 65535')
+    if (metricsPort === port) throw new ConfigError('OVERDRACHT_METRICS_PORT must differ from PORT')
+    const token = env.OVERDRACHT_METRICS_TOKEN || undefined
+    if (token !== undefined && (token.length < 16 || !/^[\x21-\x7e]+$/.test(token))) {
+      throw new ConfigError('OVERDRACHT_METRICS_TOKEN must be at least 16 printable characters without spaces')
+    }
+    metrics = { port: metricsPort, host: env.OVERDRACHT_METRICS_HOST || env.HOST || '127.0.0.1', token }
+  } else if (env.OVERDRACHT_METRICS_TOKEN || env.OVERDRACHT_METRICS_HOST) {
+    throw new ConfigError('OVERDRACHT_METRICS_TOKEN and OVERDRACHT_METRICS_HOST need OVERDRACHT_METRICS_PORT')
+  }
   return {
     port,
     host: env.HOST || '127.0.0.1',
@@ -153,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       : DEFAULT_ALLOWED_PROFESSIONS,
     logLevel: env.OVERDRACHT_LOG_LEVEL || 'info',
     shutdownGraceMs: positiveInt(env, 'OVERDRACHT_SHUTDOWN_GRACE_SECONDS', 15) * 1000,
+    metrics,
     validationThreads: env.OVERDRACHT_VALIDATION_THREADS === '0' ? 0 : positiveInt(env, 'OVERDRACHT_VALIDATION_THREADS', Math.max(1, Math.min(4, availableParallelism() - 1))),
     settings: {
       ...DEFAULT_SETTINGS,

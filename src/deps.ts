@@ -7,6 +7,7 @@ import type { Db } from './db/database.js'
 import type { MasterKey } from './patient/envelope.js'
 import { DEFAULT_CONTACT_LINES, type ContactLines } from './perspective/contact-lines.js'
 import type { CallerKeys } from './http/caller-auth.js'
+import type { Metrics } from './metrics/metrics.js'
 
 /** Behaviour settings the app needs; read from the environment by server.ts only. */
 export interface Settings {
@@ -69,5 +70,6 @@ export interface Deps {
   consentKeys: ConsentKeyRing
   /** FHIR validation of request bodies, in worker threads for large ones. */
   validator: FhirValidator
+  metrics: Metrics
   settings: Settings
 }

@@ -4,6 +4,7 @@ import { createApp } from './app.js'
 import { buildDeps } from './bootstrap.js'
 import { systemClock } from './clock.js'
 import { ConfigError, loadConfig } from './config.js'
+import { createMetricsApp } from './metrics/metrics-app.js'
 import { scheduleRetention } from './retention/retention.service.js'
 
 /** The only reader of the environment: configuration -> dependencies -> app -> HTTP server. */
@@ -41,6 +42,12 @@ async function main(): Promise<void> {
     )
   })
 
+  const metricsServer = config.metrics
+    ? serve({ fetch: createMetricsApp(deps.metrics, config.metrics.token).fetch, port: config.metrics.port, hostname: config.metrics.host }, (info) => {
+        logger.info({ address: info.address, port: info.port }, 'metrics listening')
+      })
+    : undefined
+
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) {
@@ -56,6 +63,7 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs)
     force.unref()
     stopRetention()
+    metricsServer?.close()
     server.close(async () => {
       await deps.validator.close()
       await deps.db.destroy()

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { createMetrics } from '../src/metrics/metrics.js'
 import { readFileSync } from 'node:fs'
 import type { Bundle } from '@medplum/fhirtypes'
 import { sql } from 'kysely'
@@ -90,6 +91,7 @@ describe.skipIf(!usingServer())('the service under the non-owner database role o
       bigVerifier: createBigVerifier({ register: createRecordsBigRegister(BIG_RECORDS), clock }),
       consentKeys: createConsentKeyRing(roleDb, masterKey, clock),
       validator: createFhirValidator({ threads: 0 }),
+      metrics: createMetrics({ db: roleDb }),
       settings: DEFAULT_SETTINGS,
     }
     app = createApp(deps)

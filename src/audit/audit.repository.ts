@@ -81,6 +81,17 @@ class ChainWriter {
 
   constructor(private readonly db: Kysely<Database>) {}
 
+  private async commit(group: readonly Entry[]): Promise<void> {
+    const started = performance.now()
+    try {
+      await this.db.transaction().execute((trx) => appendToChain(trx, group))
+      observers.get(this.db)?.(group.length, (performance.now() - started) / 1000, 'committed')
+    } catch (err) {
+      observers.get(this.db)?.(group.length, (performance.now() - started) / 1000, 'failed')
+      throw err
+    }
+  }
+
   append(entry: Entry): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ ...entry, resolve, reject })
@@ -94,7 +105,7 @@ class ChainWriter {
       while (this.queue.length > 0) {
         const group = this.queue.splice(0, MAX_GROUP)
         try {
-          await this.db.transaction().execute((trx) => appendToChain(trx, group))
+          await this.commit(group)
           for (const p of group) p.resolve()
         } catch (err) {
           if (group.length === 1) {
@@ -103,7 +114,7 @@ class ChainWriter {
           }
           for (const p of group) {
             try {
-              await this.db.transaction().execute((trx) => appendToChain(trx, [p]))
+              await this.commit([p])
               p.resolve()
             } catch (e) {
               p.reject(e)
@@ -118,6 +129,14 @@ class ChainWriter {
 }
 
 const writers = new WeakMap<Kysely<Database>, ChainWriter>()
+
+export type AuditCommitObserver = (entries: number, seconds: number, outcome: 'committed' | 'failed') => void
+const observers = new WeakMap<Kysely<Database>, AuditCommitObserver>()
+
+/** Tells `observer` of every group commit on `db` (for metrics). */
+export function observeAuditCommits(db: Kysely<Database>, observer: AuditCommitObserver): void {
+  observers.set(db, observer)
+}
 
 function chainWriterOf(db: Kysely<Database>): ChainWriter {
   let writer = writers.get(db)

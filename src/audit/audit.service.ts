@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { Action, Decision, Purpose } from '../access/policy.js'
 import type { Principal } from '../http/principal.js'
+import type { Metrics } from '../metrics/metrics.js'
 import { insertAuditEvent, type Executor } from './audit.repository.js'
 
 export const SOURCE_SYSTEM = 'overdracht'
@@ -80,6 +81,8 @@ export interface AuditSubject {
 export interface AuditEnv {
   clock: Clock
   auditKey: Uint8Array
+  /** Counts each decision written (by action, effect and reason code only). */
+  metrics?: Pick<Metrics, 'accessDecisions'>
 }
 
 /** Writes one access decision to the audit log, inside the caller's transaction when given one. */
@@ -111,6 +114,7 @@ export async function auditDecision(db: Executor, env: AuditEnv, ctx: AuditConte
     source_system: SOURCE_SYSTEM,
     detail: subject.detail ? JSON.stringify(subject.detail) : null,
   })
+  env.metrics?.accessDecisions.inc({ action: subject.action, effect: subject.decision.effect, reason: subject.decision.reason })
 }
 
 export const SYSTEM_USER = 'system:overdracht'

@@ -31,6 +31,13 @@ export interface BigVerifierOptions {
   /** The back-off after the first failure; it doubles with each further failure. */
   backoffInitialMs?: number
   backoffMaxMs?: number
+  /** Told of each verification's source and each register request (for metrics); never of the number. */
+  observer?: BigVerifierObserver
+}
+
+export interface BigVerifierObserver {
+  lookup(result: 'hit' | 'miss' | 'backoff'): void
+  registerCall(outcome: 'answered' | 'failed', seconds: number): void
 }
 
 export interface BigVerifier {
@@ -56,6 +63,7 @@ export function createBigVerifier({
   maxEntries = 10_000,
   backoffInitialMs = 1_000,
   backoffMaxMs = 30_000,
+  observer,
 }: BigVerifierOptions): BigVerifier {
   for (const [name, v] of Object.entries({ ttlRegisteredMs, ttlOtherMs, maxEntries, backoffInitialMs, backoffMaxMs })) {
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`createBigVerifier: ${name} must be a non-negative number`)
@@ -110,12 +118,15 @@ export function createBigVerifier({
     const fetchedAt = clock.now()
     const startedIn = generation
     let persons: BigPerson[]
+    const started = performance.now()
     try {
       persons = await register.lookup(number)
     } catch (err) {
+      observer?.registerCall('failed', (performance.now() - started) / 1000)
       if (err instanceof BigRegisterUnavailableError) recordFailure(err, startedIn)
       throw err
     }
+    observer?.registerCall('answered', (performance.now() - started) / 1000)
     recordSuccess()
     const { status } = deriveBigStatus(number, persons, allowedProfessions, fetchedAt, register.source)
     const entry = { persons, fetchedAt, expiresAt: fetchedAt.getTime() + (status === 'registered' ? ttlRegisteredMs : ttlOtherMs) }
@@ -129,17 +140,22 @@ export function createBigVerifier({
       if (number === undefined) return deriveBigStatus('', [], allowedProfessions, clock.now(), register.source)
       const hit = cache.get(number)
       if (hit !== undefined) {
-        if (clock.now().getTime() < hit.expiresAt) return answer(number, hit)
+        if (clock.now().getTime() < hit.expiresAt) {
+          observer?.lookup('hit')
+          return answer(number, hit)
+        }
         cache.delete(number)
       }
       let pending = inFlight.get(number)
       if (pending === undefined) {
         if (lastError !== undefined && clock.now().getTime() < retryAt) {
+          observer?.lookup('backoff')
           throw new BigRegisterUnavailableError(lastError.reason, { httpStatus: lastError.httpStatus, cause: lastError })
         }
         pending = fetchEntry(number).finally(() => inFlight.delete(number))
         inFlight.set(number, pending)
       }
+      observer?.lookup('miss')
       return answer(number, await pending)
     },
   }

@@ -20,6 +20,11 @@ export type DatabaseTarget =
     }
   | { kind: 'embedded'; dataDir: string | undefined }
 
+const pools = new WeakMap<Db, pg.Pool>()
+
+/** The connection pool under a server database, for its metrics; undefined on embedded PostgreSQL. */
+export const poolOf = (db: Db): pg.Pool | undefined => pools.get(db)
+
 /** Opens the database: a PostgreSQL server through `pg`, or embedded PostgreSQL (PGlite). */
 export async function openDatabase(target: DatabaseTarget): Promise<Db> {
   if (target.kind === 'server') {
@@ -37,7 +42,9 @@ export async function openDatabase(target: DatabaseTarget): Promise<Db> {
       client.on('error', () => {})
       if (target.preparedStatements !== false) prepareStatements(client)
     })
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    pools.set(db, pool)
+    return db
   }
   if (target.dataDir !== undefined) await mkdir(target.dataDir, { recursive: true })
   const pglite = await PGlite.create(target.dataDir ?? 'memory://')

@@ -154,7 +154,10 @@ export async function readDossier(
       if (!key || version.content === null) throw notFound()
       const text = await decryptContent(version.content, key, version.id)
       // The window and the entry that records it commit together, or neither does.
-      if (decision.obligations.includes('open-emergency-window')) await openEmergencyWindow(db, deps, ctx.principal, version.patient_id, options.emergencyReason!, key)
+      if (decision.obligations.includes('open-emergency-window')) {
+        await openEmergencyWindow(db, deps, ctx.principal, version.patient_id, options.emergencyReason!, key)
+        deps.metrics.emergencyAccessOpened.inc()
+      }
       return {
         result: { id: version.id, patientId: version.patient_id, version: version.version, lastUpdated: version.uploaded_at, text },
         audit: { detail: { version: version.version } },

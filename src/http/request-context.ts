@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
 import type { Logger } from 'pino'
+import type { Metrics } from '../metrics/metrics.js'
 import type { AppEnv } from './app-env.js'
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
@@ -27,23 +28,35 @@ export function incomingRequestId(header: (name: string) => string | undefined):
  * it ends: id, method, route pattern, status, duration. Never the path itself (it can hold ids),
  * the query, headers or bodies.
  */
-export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
+export function requestContext(logger: Logger, metrics?: Metrics): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const requestId = incomingRequestId((name) => c.req.header(name)) ?? randomUUID()
     const started = performance.now()
     c.set('requestId', requestId)
     c.set('logger', logger)
     c.header('X-Request-Id', requestId)
-    await next()
+    metrics?.httpInFlight.inc()
+    try {
+      await next()
+    } finally {
+      metrics?.httpInFlight.dec()
+    }
+    const seconds = (performance.now() - started) / 1000
+    const route = routePath(c)
     logger.info(
-      {
-        requestId,
-        method: c.req.method,
-        route: routePath(c),
-        status: c.res.status,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-      },
+      { requestId, method: c.req.method, route, status: c.res.status, durationMs: Math.round(seconds * 10_000) / 10 },
       'request',
     )
+    if (metrics) {
+      const labels = { method: metricMethod(c.req.method), route: metricRoute(route), status: String(c.res.status) }
+      metrics.httpRequests.inc(labels)
+      metrics.httpDuration.observe(labels, seconds)
+    }
   }
 }
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+/** A method outside the usual ones is counted as OTHER: label values stay a closed set. */
+const metricMethod = (method: string) => (METHODS.has(method) ? method : 'OTHER')
+/** A route pattern from the app's own table (`/fhir/Patient/:id`), never the path; none matched: `unmatched`. */
+const metricRoute = (route: string) => (route === '/*' || route === '*' || route === '' ? 'unmatched' : route)

@@ -23,6 +23,17 @@ const DAY_MS = 24 * 3600_000
  * copies (one transaction per patient), and records what it did in the audit log.
  */
 export async function runRetentionIfDue(deps: Deps): Promise<RetentionResult> {
+  try {
+    const result = await runRetention(deps)
+    deps.metrics.retentionRuns.inc({ outcome: result.ran ? 'done' : 'skipped' })
+    return result
+  } catch (err) {
+    deps.metrics.retentionRuns.inc({ outcome: 'failed' })
+    throw err
+  }
+}
+
+async function runRetention(deps: Deps): Promise<RetentionResult> {
   const { db, clock, logger } = deps
   const now = clock.now()
   const day = now.toISOString().slice(0, 10)

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { bigVerifierObserver, createMetrics } from '../../src/metrics/metrics.js'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { createApp } from '../../src/app.js'
@@ -53,6 +54,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
   )
   const masterKey = parseMasterKey(randomBytes(32).toString('base64'))
   const register = options.register ?? createRecordsBigRegister(options.records ?? BIG_RECORDS)
+  const metrics = createMetrics({ db })
   const deps: Deps = {
     db,
     clock,
@@ -60,10 +62,11 @@ export async function createTestApp(options: TestAppOptions = {}) {
     callerKeys: idp.callerKeys,
     masterKey,
     auditKey: deriveAuditKey(masterKey.key),
-    bigVerifier: createBigVerifier({ register, clock }),
+    bigVerifier: createBigVerifier({ register, clock, observer: bigVerifierObserver(metrics) }),
     consentKeys: createConsentKeyRing(db, masterKey, clock),
     // One lazy worker thread: the suite's large bundles are validated as in production.
     validator: createFhirValidator({ threads: 1, lazy: true }),
+    metrics,
     settings: { ...DEFAULT_SETTINGS, departureAuthorities: [URA.dtv], ...options.settings },
   }
   const app = createApp(deps)
