@@ -5,6 +5,7 @@ import { DEFAULT_CONTACT_LINES, parseContactLines } from './perspective/contact-
 import { DEFAULT_ALLOWED_PROFESSIONS, parseAllowedProfessions } from './big/big-status.js'
 import { DEFAULT_SETTINGS, type Settings } from './deps.js'
 import type { DatabaseTarget } from './db/database.js'
+import { sensitiveCategories } from './consent/sensitive-categories.js'
 
 export const DEV_DEPARTURE_AUTHORITY = '90000004'
 
@@ -132,6 +133,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       throw new ConfigError(`OVERDRACHT_CONTACT_LINES_FILE: ${err instanceof Error ? err.message : 'unreadable'}`)
     }
   }
+  let categories = DEFAULT_SETTINGS.sensitiveCategories
+  if (env.OVERDRACHT_SENSITIVE_CATEGORIES_FILE) {
+    try {
+      categories = sensitiveCategories(JSON.parse(readFileSync(resolve(env.OVERDRACHT_SENSITIVE_CATEGORIES_FILE), 'utf8')))
+    } catch (err) {
+      throw new ConfigError(`OVERDRACHT_SENSITIVE_CATEGORIES_FILE: ${err instanceof Error ? err.message : 'unreadable'}`)
+    }
+  }
   const port = positiveInt(env, 'PORT', 8080)
   if (port > 65535) throw new ConfigError('PORT must be at most 65535')
   let metrics: Config['metrics']
@@ -187,6 +196,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           ? [DEV_DEPARTURE_AUTHORITY]
           : [],
       contactLines: contactLines,
+      sensitiveCategories: categories,
     },
   }
 }

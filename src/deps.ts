@@ -8,6 +8,7 @@ import type { MasterKey } from './patient/envelope.js'
 import { DEFAULT_CONTACT_LINES, type ContactLines } from './perspective/contact-lines.js'
 import type { CallerKeys } from './http/caller-auth.js'
 import type { Metrics } from './metrics/metrics.js'
+import { DEFAULT_SENSITIVE_CATEGORIES, type SensitiveCategories } from './consent/sensitive-categories.js'
 
 /** Behaviour settings the app needs; read from the environment by server.ts only. */
 export interface Settings {
@@ -39,6 +40,8 @@ export interface Settings {
   contactLines: ContactLines
   /** Exchange copies of a patient's dossier expire this long after the last task ends (or the last upload). */
   retentionMs: number
+  /** The classification of dossier content into sensitive categories a consent may exclude. */
+  sensitiveCategories: SensitiveCategories
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -55,6 +58,7 @@ export const DEFAULT_SETTINGS: Settings = {
   perspectiveReviewBeforeDepartureMs: 7 * 24 * 60 * 60 * 1000,
   contactLines: DEFAULT_CONTACT_LINES,
   retentionMs: 90 * 24 * 60 * 60 * 1000,
+  sensitiveCategories: DEFAULT_SENSITIVE_CATEGORIES,
 }
 
 /** Everything the app depends on, passed in explicitly: no module singletons. */

@@ -413,9 +413,8 @@ describe('restrictions the service cannot enforce are refused, never stored as i
     consent.provision.provision[0]!.provision = [{ type: 'deny', ...restriction }]
     return consent
   }
+  // securityLabel and class on a nested deny are enforced (consent-minimisation.test.ts); these are not.
   const cases: [string, Record<string, unknown>][] = [
-    ['securityLabel', { securityLabel: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSY' }] }],
-    ['class', { class: [{ system: 'http://hl7.org/fhir/resource-types', code: 'Condition' }] }],
     ['code', { code: [{ coding: [{ system: 'http://snomed.info/sct', code: '74732009' }] }] }],
     ['dataPeriod', { dataPeriod: { end: '2020-01-01' } }],
     ['data', { data: [{ meaning: 'instance', reference: { reference: 'Condition/x' } }] }],
@@ -432,6 +431,25 @@ describe('restrictions the service cannot enforce are refused, never stored as i
       expect(((await patients.json()) as Bundle).total).toBe(0)
     })
   }
+
+  it('a security label outside the sensitive categories, or a class that is not a resource type other than Patient, is refused with the path', async () => {
+    for (const [restriction, path] of [
+      [{ securityLabel: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'TBOO' }] }, 'securityLabel[0]'],
+      [{ securityLabel: [{ system: 'http://example.org/labels', code: 'PSY' }] }, 'securityLabel[0]'],
+      [{ class: [{ system: 'http://hl7.org/fhir/resource-types', code: 'Patient' }] }, 'class[0]'],
+      [{ class: [{ system: 'http://example.org/classes', code: 'Condition' }] }, 'class[0]'],
+    ] as const) {
+      const outcome = await expectRefused(await t.post('/fhir/Consent', { as: 'gzaDoctor', body: withNestedDeny(newVNummer(), restriction) }), 422)
+      expect(outcome.issue.map((i) => i.expression?.[0]), JSON.stringify(outcome)).toContain(`Consent.provision.provision[0].provision[0].${path}`)
+    }
+  })
+
+  it('a security label on a permit (rather than a nested deny) is refused: it would narrow the permit to that content', async () => {
+    const consent = consentResource({ vNummer: newVNummer() }) as unknown as { provision: { provision: Record<string, unknown>[] } }
+    consent.provision.provision[0]!.securityLabel = [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSY' }]
+    const outcome = await expectRefused(await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consent }), 422)
+    expect(outcome.issue.some((i) => i.code === 'not-supported' && i.expression?.[0] === 'Consent.provision.provision[0].securityLabel'), JSON.stringify(outcome)).toBe(true)
+  })
 
   it('the same restriction on the root provision is refused too', async () => {
     const consent = consentResource({ vNummer: newVNummer() }) as unknown as { provision: Record<string, unknown> }

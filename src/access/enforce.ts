@@ -16,6 +16,8 @@ export interface Gathered<G> {
   data: G
   /** What was wrong with a presented token, for the audit entry and the answer. */
   problem?: string
+  /** FHIRPath expressions the answer to a deny names (the entries an intake refusal is about). */
+  expression?: string[]
 }
 
 export interface DecisionSpec<G, R> {
@@ -61,7 +63,7 @@ export async function withDecision<G, R>(deps: Deps, ctx: AuditContext, spec: De
     if (decision.effect === 'deny') {
       const detail = gathered.problem ? { ...(gathered.subject.detail ?? {}), problem: gathered.problem } : gathered.subject.detail
       await auditDecision(db, deps, ctx, { ...entry, ...(detail ? { detail } : {}) })
-      return { denied: denial(decision.reason, spec.action, gathered.problem) }
+      return { denied: denial(decision.reason, spec.action, gathered.problem, gathered.expression) }
     }
     const { result, audit } = await spec.act(db, decision, gathered.data, facts)
     const detail = audit?.detail || gathered.subject.detail ? { ...(gathered.subject.detail ?? {}), ...(audit?.detail ?? {}) } : undefined
@@ -118,7 +120,7 @@ export async function decideOrDeny(
 const HIDDEN_ACTIONS: readonly Action[] = ['dossier.read', 'perspective.read']
 
 /** The answer for a deny. The reason code itself stays in the audit log. */
-export function denial(reason: ReasonCode, action: Action, problem?: string): OutcomeError {
+export function denial(reason: ReasonCode, action: Action, problem?: string, expression?: string[]): OutcomeError {
   const forbidden = (text: string) => new OutcomeError(403, [issue('forbidden', text)])
   const security = (text: string) => new OutcomeError(403, [issue('security', text)])
   switch (reason) {
@@ -182,6 +184,18 @@ export function denial(reason: ReasonCode, action: Action, problem?: string): Ou
       return new OutcomeError(400, [
         issue('invalid', 'X-Emergency-Reason must state the reason in at least 20 characters', ['X-Emergency-Reason']),
       ])
+    case 'deny-content-excluded':
+      return new OutcomeError(
+        422,
+        (expression ?? []).map((path) =>
+          issue(
+            'business-rule',
+            "This entry holds content that the patient's consent excludes for every recipient, so nobody could receive it. " +
+              "Leave it out of the upload, or upload again with ?own-copy=true to confirm it must be stored for the patient's own copy.",
+            [path],
+          ),
+        ),
+      )
     case 'deny-big-unavailable':
       return serviceUnavailable('The BIG register cannot be reached to confirm your registration')
     default:

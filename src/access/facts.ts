@@ -28,6 +28,7 @@ interface StoredProvision {
   purposes: string[]
   actors: ProvisionFact['actors']
   period?: StoredPeriod
+  content?: ProvisionFact['content']
 }
 
 const toPeriod = (p: StoredPeriod | undefined): Period | undefined =>
@@ -39,6 +40,7 @@ export function storedProvisions(provisions: readonly ProvisionFact[]): string {
       type: p.type,
       purposes: p.purposes,
       actors: p.actors,
+      ...(p.content ? { content: { labels: p.content.labels, classes: p.content.classes } } : {}),
       ...(p.period
         ? { period: { ...(p.period.start ? { start: p.period.start.toISOString() } : {}), ...(p.period.end ? { end: p.period.end.toISOString() } : {}) } }
         : {}),
@@ -49,7 +51,7 @@ export function storedProvisions(provisions: readonly ProvisionFact[]): string {
 export function rowToConsentFact(row: ConsentRow): ConsentFact {
   const provisions = (row.provisions as StoredProvision[]).map((p) => {
     const period = toPeriod(p.period)
-    return { type: p.type, purposes: p.purposes, actors: p.actors, ...(period ? { period } : {}) }
+    return { type: p.type, purposes: p.purposes, actors: p.actors, ...(period ? { period } : {}), ...(p.content ? { content: p.content } : {}) }
   })
   const period = toPeriod({
     ...(row.period_start ? { start: row.period_start.toISOString() } : {}),

@@ -57,8 +57,15 @@ export type ReasonCode =
   | 'deny-task-not-allowed'
   | 'deny-no-relationship'
   | 'deny-other-organisation'
+  | 'deny-content-excluded'
 
-export type Obligation = 'audit-break-glass' | 'open-emergency-review' | 'open-emergency-window' | 'safety-critical-only' | 'withhold-match'
+export type Obligation =
+  | 'audit-break-glass'
+  | 'open-emergency-review'
+  | 'open-emergency-window'
+  | 'safety-critical-only'
+  | 'withhold-match'
+  | 'withhold-content'
 
 export interface Decision {
   effect: 'permit' | 'deny'
@@ -67,6 +74,14 @@ export interface Decision {
   obligations: Obligation[]
   /** The consent the decision rests on, when one does. */
   consentId?: string
+  /** With `withhold-content`: what the patient's consents exclude from this release. */
+  withhold?: ContentExclusion
+}
+
+/** Content a consent excludes: sensitive categories (security label codes) and resource types. */
+export interface ContentExclusion {
+  labels: string[]
+  classes: string[]
 }
 
 /** A recipient named in a consent provision or a consent token. */
@@ -83,6 +98,11 @@ export interface ProvisionFact {
   /** Empty: the provision holds for every recipient. */
   actors: Actor[]
   period?: Period
+  /**
+   * A deny that excludes content rather than access: the recipients it holds for still receive
+   * the dossier, without the content named here. It takes no part in deciding access.
+   */
+  content?: ContentExclusion
 }
 
 export interface Period {
@@ -136,6 +156,10 @@ export interface Facts {
   taskCode?: 'transfer' | 'departure' | 'case'
   /** How the caller's organisation stands in the task: requester, owner or extra recipient. */
   taskParty?: 'requester' | 'owner' | 'recipient'
+  /** Entries of an upload holding content the consents in force exclude for every recipient. */
+  excludedEntries?: number
+  /** The uploader confirmed that such content is stored for the patient's own copy. */
+  ownCopyConfirmed?: boolean
   /** The legal ground a caregiver recorded for disclosing safety-critical codes without consent. */
   recordedLegalGround?: LegalBasis
   /**
@@ -246,6 +270,9 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
         consent.provisions.some((p) => p.type === 'permit' && p.purposes.includes('handover') && inPeriod(p.period, now)),
       )
       if (!anyHandover) return deny('deny-no-consent')
+      // Minimisation at intake: content no recipient may ever receive is stored only when the
+      // uploader confirms it is kept for the patient's own copy.
+      if ((facts.excludedEntries ?? 0) > 0 && facts.ownCopyConfirmed !== true) return deny('deny-content-excluded', effective[effective.length - 1]?.id)
       return permit('permit-consent', 'EXPLICIT_CONSENT', [], effective[effective.length - 1]?.id)
     }
     case 'patient.search': {
@@ -415,18 +442,17 @@ function decideDossierRead(request: AccessRequest, facts: Facts, now: Date): Dec
   if (gate) return gate
   if (facts.patientExists !== true) return deny('deny-patient-unknown')
 
+  // Break-the-glass overrides the missing token, not the patient's own exclusions: what a consent
+  // in force withholds from this recipient stays withheld in an emergency too.
+  const excluded = () => contentExclusions(facts.consents ?? [], 'handover', request.principal, now)
   if (facts.emergencyReason !== undefined) {
     if (emergencyReasonLength(facts.emergencyReason) < EMERGENCY_REASON_MIN_LENGTH) return deny('deny-emergency-reason')
-    return permit('permit-emergency', 'CONFLICT_OF_DUTIES', [
-      'audit-break-glass',
-      'open-emergency-window',
-      'open-emergency-review',
-    ])
+    return withholding(permit('permit-emergency', 'CONFLICT_OF_DUTIES', ['audit-break-glass', 'open-emergency-window', 'open-emergency-review']), excluded())
   }
 
   const token = facts.token
   if (token === undefined) {
-    if (facts.emergencyWindowOpen === true) return permit('permit-emergency-window', 'CONFLICT_OF_DUTIES', ['audit-break-glass'])
+    if (facts.emergencyWindowOpen === true) return withholding(permit('permit-emergency-window', 'CONFLICT_OF_DUTIES', ['audit-break-glass']), excluded())
     return deny('deny-no-consent-token')
   }
   if (!token.valid) return deny('deny-token-invalid')
@@ -456,7 +482,7 @@ function decideByConsent(
 
   const verdict = evaluateProvisions(effective, purpose, request.principal, now)
   if (verdict !== 'permit') return deny('deny-consent-provision', consent.id)
-  return permit('permit-consent', 'EXPLICIT_CONSENT', [], consent.id)
+  return withholding(permit('permit-consent', 'EXPLICIT_CONSENT', [], consent.id), contentExclusions(effective, purpose, request.principal, now))
 }
 
 /**
@@ -490,6 +516,7 @@ export function evaluateProvisions(
   let verdict: 'permit' | 'deny' | 'none' = 'none'
   for (const consent of consents) {
     for (const provision of consent.provisions) {
+      if (provision.content !== undefined) continue
       if (!inPeriod(provision.period, now)) continue
       if (provision.purposes.length > 0 && !provision.purposes.includes(purpose)) continue
       // A permit must name the purpose; a deny without purposes excludes every purpose.
@@ -507,6 +534,54 @@ export function evaluateProvisions(
   return verdict
 }
 
+/**
+ * What the consents in force exclude from a release for this purpose to this principal: the union
+ * of every content-excluding deny that holds for them now (a restriction the patient asked for is
+ * never outweighed by a broader permit).
+ */
+export function contentExclusions(
+  consents: readonly ConsentFact[],
+  purpose: string,
+  principal: { org: string; orgType: string; big?: string | undefined },
+  now: Date,
+): ContentExclusion {
+  const labels = new Set<string>()
+  const classes = new Set<string>()
+  for (const consent of effectiveConsents(consents, now)) {
+    for (const provision of consent.provisions) {
+      if (provision.content === undefined || !inPeriod(provision.period, now)) continue
+      if (provision.purposes.length > 0 && !provision.purposes.includes(purpose)) continue
+      if (provision.actors.length > 0 && !provision.actors.some((a) => actorMatches(a, principal))) continue
+      for (const l of provision.content.labels) labels.add(l)
+      for (const c of provision.content.classes) classes.add(c)
+    }
+  }
+  return { labels: [...labels].sort(), classes: [...classes].sort() }
+}
+
+/**
+ * The content the consents in force exclude for every recipient they name for this purpose: what
+ * nobody would ever receive, so storing it serves only the patient's own copy.
+ */
+export function excludedForEveryRecipient(consents: readonly ConsentFact[], purpose: string, now: Date): ContentExclusion {
+  const recipients: Actor[] = []
+  for (const consent of effectiveConsents(consents, now)) {
+    for (const p of consent.provisions) {
+      if (p.type === 'permit' && p.content === undefined && p.purposes.includes(purpose) && inPeriod(p.period, now)) recipients.push(...p.actors)
+    }
+  }
+  if (recipients.length === 0) return { labels: [], classes: [] }
+  const asPrincipal = (a: Actor) => ({ org: a.org ?? '', orgType: a.orgType ?? '', big: a.big })
+  const each = recipients.map((a) => contentExclusions(consents, purpose, asPrincipal(a), now))
+  const common = (pick: (e: ContentExclusion) => string[]) => pick(each[0]!).filter((x) => each.every((e) => pick(e).includes(x)))
+  return { labels: common((e) => e.labels), classes: common((e) => e.classes) }
+}
+
+const withholding = (decision: Decision, exclusion: ContentExclusion): Decision =>
+  exclusion.labels.length === 0 && exclusion.classes.length === 0
+    ? decision
+    : { ...decision, obligations: [...decision.obligations, 'withhold-content'], withhold: exclusion }
+
 /** -1 when the provision does not hold for the principal; else how specifically it names it. */
 function provisionSpecificity(provision: ProvisionFact, principal: AccessRequest['principal']): number {
   if (provision.actors.length === 0) return 0
@@ -518,7 +593,7 @@ function provisionSpecificity(provision: ProvisionFact, principal: AccessRequest
   return best
 }
 
-export function actorMatches(actor: Actor, principal: AccessRequest['principal']): boolean {
+export function actorMatches(actor: Actor, principal: { org: string; orgType: string; big?: string | undefined }): boolean {
   if (actor.big !== undefined) return principal.big === actor.big
   if (actor.org !== undefined) return principal.org === actor.org
   if (actor.orgType !== undefined) return principal.orgType === actor.orgType

@@ -2,7 +2,8 @@ import type { Consent, ConsentProvision, OperationOutcomeIssue, Reference } from
 import { issue } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
 import { ORG_TYPES } from '../http/principal.js'
-import type { Actor, Period, ProvisionFact, Purpose } from '../access/policy.js'
+import type { Actor, ContentExclusion, Period, ProvisionFact, Purpose } from '../access/policy.js'
+import { DEFAULT_SENSITIVE_CATEGORIES, SECURITY_LABEL_SYSTEM, type SensitiveCategories } from './sensitive-categories.js'
 
 export const CONSENT_SCOPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/consentscope'
 export const LOINC = 'http://loinc.org'
@@ -29,7 +30,10 @@ export interface ParsedConsent {
  * Checks a Consent against what Overdracht requires (DESIGN section 5) on top of FHIR validity,
  * and turns its provisions into decision facts. Issues name the FHIR path of each problem.
  */
-export function parseConsent(consent: Consent): { issues: OperationOutcomeIssue[] } | ParsedConsent {
+export function parseConsent(
+  consent: Consent,
+  categories: SensitiveCategories = DEFAULT_SENSITIVE_CATEGORIES,
+): { issues: OperationOutcomeIssue[] } | ParsedConsent {
   const issues: OperationOutcomeIssue[] = []
   const problem = (code: OperationOutcomeIssue['code'], text: string, path: string) => issues.push(issue(code, text, [path]))
 
@@ -78,8 +82,8 @@ export function parseConsent(consent: Consent): { issues: OperationOutcomeIssue[
         problem('invariant', 'Consent.provision.period must start before it ends', 'Consent.provision.period')
       }
       refuseUnenforceable(root, 'Consent.provision', problem)
-      collectProvisions(root.provision ?? [], 'Consent.provision.provision', provisions, problem)
-      if (!provisions.some((p) => p.type === 'permit')) {
+      collectProvisions(root.provision ?? [], 'Consent.provision.provision', provisions, problem, categories)
+      if (!provisions.some((p) => p.type === 'permit' && p.content === undefined)) {
         problem('required', 'An active consent must permit at least one purpose for named recipients', 'Consent.provision.provision')
       }
     }
@@ -97,11 +101,22 @@ export function parseConsent(consent: Consent): { issues: OperationOutcomeIssue[
   }
 }
 
+type Problem = (code: OperationOutcomeIssue['code'], text: string, path: string) => void
+
+/** What a nested provision takes over from the permit it sits in, when it names none of its own. */
+interface Inherited {
+  purposes: string[]
+  actors: Actor[]
+  period?: Period
+}
+
 function collectProvisions(
   list: ConsentProvision[],
   path: string,
   out: ProvisionFact[],
-  problem: (code: OperationOutcomeIssue['code'], text: string, path: string) => void,
+  problem: Problem,
+  categories: SensitiveCategories,
+  inherited: Inherited = { purposes: [], actors: [] },
 ) {
   list.forEach((p, i) => {
     const here = `${path}[${i}]`
@@ -109,7 +124,8 @@ function collectProvisions(
       problem('required', 'A nested provision must have type "permit" or "deny"', `${here}.type`)
       return
     }
-    refuseUnenforceable(p, here, problem)
+    const content = p.type === 'deny' ? contentExclusion(p, here, problem, categories) : undefined
+    refuseUnenforceable(p, here, problem, content !== undefined)
     const purposes: string[] = []
     ;(p.purpose ?? []).forEach((c, j) => {
       if (c.system !== SYSTEM.consentPurpose || !(PURPOSES as readonly string[]).includes(c.code ?? '')) {
@@ -139,31 +155,78 @@ function collectProvisions(
     if (p.type === 'permit' && actors.length === 0) {
       problem('required', 'A permit provision must name its recipients (actor with role IRCP)', `${here}.actor`)
     }
-    const period = toPeriod(p.period)
-    out.push({ type: p.type, purposes, actors, ...(period ? { period } : {}) })
-    if (p.provision) collectProvisions(p.provision, `${here}.provision`, out, problem)
+    const own = toPeriod(p.period)
+    if (content) {
+      // Excludes content for the recipients and purposes of the permit it sits in, unless it names its own.
+      const period = own ?? inherited.period
+      out.push({
+        type: 'deny',
+        purposes: purposes.length > 0 ? purposes : inherited.purposes,
+        actors: actors.length > 0 ? actors : inherited.actors,
+        ...(period ? { period } : {}),
+        content,
+      })
+    } else {
+      out.push({ type: p.type, purposes, actors, ...(own ? { period: own } : {}) })
+    }
+    if (p.provision) {
+      const next: Inherited = p.type === 'permit' ? { purposes, actors, ...(own ? { period: own } : {}) } : inherited
+      collectProvisions(p.provision, `${here}.provision`, out, problem, categories, next)
+    }
   })
 }
 
+export const RESOURCE_TYPES_SYSTEM = 'http://hl7.org/fhir/resource-types'
+
+/**
+ * A deny that excludes content: by security label (a sensitive category of the configured
+ * classification) or by class (a FHIR resource type). Undefined for a deny of access.
+ */
+function contentExclusion(p: ConsentProvision, here: string, problem: Problem, categories: SensitiveCategories): ContentExclusion | undefined {
+  if (!p.securityLabel?.length && !p.class?.length) return undefined
+  const labels: string[] = []
+  const classes: string[] = []
+  ;(p.securityLabel ?? []).forEach((c, j) => {
+    if (c.system === SECURITY_LABEL_SYSTEM && c.code && categories.labels.includes(c.code)) labels.push(c.code)
+    else {
+      problem(
+        'code-invalid',
+        `A security label excluded by a consent must be ${SECURITY_LABEL_SYSTEM} with one of the sensitive categories ${categories.labels.join(', ')}`,
+        `${here}.securityLabel[${j}]`,
+      )
+    }
+  })
+  ;(p.class ?? []).forEach((c, j) => {
+    if (c.system === RESOURCE_TYPES_SYSTEM && c.code && isExcludableType(c.code)) classes.push(c.code)
+    else problem('code-invalid', `A class excluded by a consent must be a FHIR resource type other than Patient (${RESOURCE_TYPES_SYSTEM})`, `${here}.class[${j}]`)
+  })
+  return { labels: [...new Set(labels)].sort(), classes: [...new Set(classes)].sort() }
+}
+
+/** Resource types a consent may exclude; the Patient itself is the subject of every handover. */
+const isExcludableType = (code: string) => /^[A-Z][A-Za-z]{2,40}$/.test(code) && code !== 'Patient' && code !== 'Bundle'
+
 /**
  * Provision elements that narrow what may be released (by content, data, time of the data or kind
- * of action). The service cannot honour them yet: releases are whole dossiers. A consent carrying
- * one is refused, because storing it would tell the patient a restriction holds that the service
- * does not enforce.
+ * of action). A nested deny may exclude content by security label (sensitive category) or class
+ * (resource type); the rest, and these anywhere else, the service cannot honour. A consent
+ * carrying one is refused, because storing it would tell the patient a restriction holds that the
+ * service does not enforce.
  */
 const UNENFORCEABLE_PROVISION_ELEMENTS = ['securityLabel', 'class', 'code', 'data', 'dataPeriod', 'action'] as const
+const CONTENT_DENY_ELEMENTS: readonly string[] = ['securityLabel', 'class']
 
-function refuseUnenforceable(
-  p: ConsentProvision,
-  here: string,
-  problem: (code: OperationOutcomeIssue['code'], text: string, path: string) => void,
-) {
+function refuseUnenforceable(p: ConsentProvision, here: string, problem: Problem, contentDeny = false) {
   for (const element of UNENFORCEABLE_PROVISION_ELEMENTS) {
+    if (contentDeny && CONTENT_DENY_ELEMENTS.includes(element)) continue
     const value = (p as Record<string, unknown>)[element]
     if (value === undefined || (Array.isArray(value) && value.length === 0)) continue
+    const supported = CONTENT_DENY_ELEMENTS.includes(element)
+      ? 'Only a nested provision of type "deny" may exclude content by securityLabel or class.'
+      : 'The service minimises a release only by nested denies on securityLabel or class, and cannot enforce this restriction.'
     problem(
       'not-supported',
-      `Consent.provision.${element} restricts what is released; the service releases whole dossiers and cannot enforce that restriction, so the consent is refused rather than stored as if it held. Record the consent without it, or record a refusal and hand over by phone.`,
+      `Consent.provision.${element} restricts what is released. ${supported} The consent is refused rather than stored as if the restriction held. Record the consent without it, or record a refusal and hand over by phone.`,
       `${here}.${element}`,
     )
   }

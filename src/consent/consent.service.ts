@@ -40,7 +40,7 @@ const CLOCK_SKEW_MS = 5 * 60 * 1000
 /** Records a consent or a refusal. The patient is created on first mention, matched by V-nummer. */
 export async function recordConsent(deps: Deps, ctx: AuditContext, consent: Consent): Promise<RecordedConsent> {
   const { clock } = deps
-  const parsed = parseConsent(consent)
+  const parsed = parseConsent(consent, deps.settings.sensitiveCategories)
   if ('issues' in parsed) throw unprocessable(parsed.issues)
   if (parsed.recordedAt.getTime() > clock.now().getTime() + CLOCK_SKEW_MS) {
     throw unprocessable([issue('business-rule', 'Consent.dateTime lies in the future', ['Consent.dateTime'])])

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { badRequest } from '../fhir/outcome.js'
 import type { Bundle } from '@medplum/fhirtypes'
 import type { Deps } from '../deps.js'
 import { auditContext } from '../access/enforce.js'
@@ -28,7 +29,9 @@ export function handoverRoutes(deps: Deps) {
     const bundle = await readResource<Bundle>(c, 'Bundle', { validator: deps.validator, maxEntries: deps.settings.maxBundleEntries })
     const subject = checkHandoverBundle(bundle)
     if ('issues' in subject) throw unprocessable(subject.issues)
-    const stored = await uploadBundle(deps, ctx, bundle, subject)
+    const ownCopy = c.req.query('own-copy')
+    if (ownCopy !== undefined && ownCopy !== 'true' && ownCopy !== 'false') throw badRequest('own-copy must be true or false', ['own-copy'])
+    const stored = await uploadBundle(deps, ctx, bundle, subject, { ownCopy: ownCopy === 'true' })
     const headers = { ...versionHeaders(stored), Location: `/fhir/Bundle/${stored.id}/_history/${stored.version}` }
     if (c.req.header('prefer')?.includes('return=minimal')) {
       for (const [k, v] of Object.entries(headers)) c.header(k, v)

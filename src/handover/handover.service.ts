@@ -4,7 +4,7 @@ import type { AuditContext } from '../audit/audit.service.js'
 import { SYSTEM } from '../fhir/systems.js'
 import { refuseUnlessMayAttempt, withDecision } from '../access/enforce.js'
 import { consentFactsOfPatient, hasOpenEmergencyWindow, openEmergencyWindow } from '../access/facts.js'
-import { NO_RELATIONSHIP } from '../access/policy.js'
+import { NO_RELATIONSHIP, excludedForEveryRecipient } from '../access/policy.js'
 import { relationshipFact } from '../access/relationships.js'
 import type { Deps } from '../deps.js'
 import { conflict, notFound, OutcomeError, issue } from '../fhir/outcome.js'
@@ -23,6 +23,7 @@ import { tokenSettings, verifyConsentToken } from '../consent/consent-token.js'
 import type { BundleVersionRow } from '../db/schema.js'
 import type { TokenFact } from '../access/policy.js'
 import { storePerspective } from '../perspective/perspective.service.js'
+import { excludedEntries, minimiseBundle } from './minimise.js'
 
 export interface StoredBundle {
   id: string
@@ -42,7 +43,13 @@ export async function authoriseUploadAttempt(deps: Deps, ctx: AuditContext): Pro
 }
 
 /** P5: stores a new version of the patient's dossier, encrypted with the patient's data key. Custodians only. */
-export async function uploadBundle(deps: Deps, ctx: AuditContext, bundle: Bundle, subject: HandoverSubject): Promise<StoredBundle> {
+export async function uploadBundle(
+  deps: Deps,
+  ctx: AuditContext,
+  bundle: Bundle,
+  subject: HandoverSubject,
+  options: { ownCopy?: boolean } = {},
+): Promise<StoredBundle> {
   const { clock } = deps
   const id = randomUUID()
   return withDecision(deps, ctx, {
@@ -67,7 +74,15 @@ export async function uploadBundle(deps: Deps, ctx: AuditContext, bundle: Bundle
       const live = patient !== undefined && patient.erased_at === null
       const consents = live ? await consentFactsOfPatient(trx, patientId!) : []
       const relationship = live ? await relationshipFact(trx, patientId!, ctx.principal.org, clock.now()) : NO_RELATIONSHIP
-      return { facts: { patientExists: live, consents, relationship }, subject: { patientId, resourceType: 'Bundle' }, data: patientId }
+      const nobodyMay = excludedForEveryRecipient(consents, 'handover', clock.now())
+      const excluded = nobodyMay.labels.length + nobodyMay.classes.length > 0 ? excludedEntries(bundle, nobodyMay, deps.settings.sensitiveCategories) : []
+      return {
+        facts: { patientExists: live, consents, relationship, excludedEntries: excluded.length, ownCopyConfirmed: options.ownCopy === true },
+        // The log counts the entries, never says what they hold.
+        subject: { patientId, resourceType: 'Bundle', ...(excluded.length > 0 ? { detail: { excludedEntries: excluded.length, ownCopy: options.ownCopy === true } } : {}) },
+        data: patientId,
+        expression: excluded.map((i) => `Bundle.entry[${i}]`),
+      }
     },
     act: async (trx, _decision, patientId, facts) => {
       const now = clock.now()
@@ -152,7 +167,15 @@ export async function readDossier(
       const version = row!
       const key = await dataKeyForReading(db, deps.masterKey, version.patient_id)
       if (!key || version.content === null) throw notFound()
-      const text = await decryptContent(version.content, key, version.id)
+      let text = await decryptContent(version.content, key, version.id)
+      // Minimised release: what the patient's consent excludes for this recipient is left out.
+      let withheld: number | undefined
+      if (decision.obligations.includes('withhold-content') && decision.withhold) {
+        const stored = JSON.parse(text) as Bundle
+        const released = minimiseBundle(stored, decision.withhold, deps.settings.sensitiveCategories)
+        withheld = (stored.entry?.length ?? 0) - (released.entry?.length ?? 0)
+        text = JSON.stringify(released)
+      }
       // The window and the entry that records it commit together, or neither does.
       if (decision.obligations.includes('open-emergency-window')) {
         await openEmergencyWindow(db, deps, ctx.principal, version.patient_id, options.emergencyReason!, key)
@@ -160,7 +183,8 @@ export async function readDossier(
       }
       return {
         result: { id: version.id, patientId: version.patient_id, version: version.version, lastUpdated: version.uploaded_at, text },
-        audit: { detail: { version: version.version } },
+        // The log says how much was left out (for the privacy officer), never what.
+        audit: { detail: { version: version.version, ...(withheld !== undefined ? { minimised: true, withheldEntries: withheld } : {}) } },
       }
     },
   })

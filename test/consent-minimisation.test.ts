@@ -1,0 +1,381 @@
+import { existsSync, readFileSync } from 'node:fs'
+import type { Bundle, BundleEntry, Consent, ConsentProvision, Parameters, Resource } from '@medplum/fhirtypes'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SYSTEM } from '../src/fhir/systems.js'
+import { validateFhirResource } from '../src/fhir/validation.js'
+import { DEFAULT_SENSITIVE_CATEGORIES } from '../src/consent/sensitive-categories.js'
+import { minimiseBundle, WITHHELD_CODE } from '../src/handover/minimise.js'
+import { consentResource, handoverBundle, newVNummer, syntheaAsCollection, syntheaFiles, DEFAULT_PROVISIONS } from './support/fhir-builders.js'
+import { URA, type CallerName } from './support/people.js'
+import { createTestApp, type TestApp } from './support/test-app.js'
+
+/*
+ * Consent as patients give it: a handover, but not of everything. A nested deny on a sensitive
+ * category (security label) or a resource type (class) leaves that content out of what the
+ * recipients it holds for receive; content nobody may receive is refused at intake unless kept for
+ * the patient's own copy.
+ */
+
+let t: TestApp
+beforeAll(async () => {
+  t = await createTestApp()
+})
+afterAll(async () => {
+  await t?.close()
+})
+
+const V3 = 'http://terminology.hl7.org/CodeSystem/v3-ActCode'
+const IRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }
+const byOrgType = (value: string) => ({ role: IRCP, reference: { identifier: { system: SYSTEM.organizationType, value } } })
+const denyLabels = (labels: string[], actors?: string[]): ConsentProvision => ({
+  type: 'deny',
+  securityLabel: labels.map((code) => ({ system: V3, code })),
+  ...(actors ? { actor: actors.map(byOrgType) } : {}),
+})
+const denyClasses = (classes: string[]): ConsentProvision => ({
+  type: 'deny',
+  class: classes.map((code) => ({ system: 'http://hl7.org/fhir/resource-types', code })),
+})
+
+/** The default consent, with nested provisions added under the handover permit, or beside it (root). */
+function consentWith(vNummer: string, options: { underHandover?: ConsentProvision[]; underRoot?: ConsentProvision[] }): Consent {
+  const consent = consentResource({ vNummer })
+  const root = consent.provision!
+  root.provision![0]!.provision = options.underHandover
+  if (options.underRoot) root.provision!.push(...options.underRoot)
+  return consent
+}
+
+async function text(res: Response) {
+  return res.clone().text()
+}
+
+async function recordConsent(consent: Consent): Promise<string> {
+  const res = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consent })
+  expect(res.status, await text(res)).toBe(201)
+  return res.headers.get('x-consent-token')!
+}
+
+async function patientIdOf(vNummer: string): Promise<string> {
+  const search = await t.get(`/fhir/Patient?identifier=${encodeURIComponent(`${SYSTEM.vNummer}|${vNummer}`)}`, { as: 'gzaDoctor' })
+  return ((await search.json()) as Bundle).entry![0]!.resource!.id!
+}
+
+async function release(patientId: string, as: CallerName, token: string): Promise<Bundle> {
+  const res = await t.get(`/fhir/Patient/${patientId}/$handover`, { as, headers: { 'x-consent-token': token } })
+  expect(res.status, await text(res)).toBe(200)
+  return (await res.json()) as Bundle
+}
+
+const label = (resource: Resource, code: string): Resource => ({ ...resource, meta: { ...resource.meta, security: [...(resource.meta?.security ?? []), { system: V3, code }] } })
+
+/**
+ * A Synthea patient with sensitive content: one Condition labelled PSY, one recoded as depression
+ * (SNOMED 35489007, PSY by code), an HIV test (LOINC 75622-1) and an Observation that cites the
+ * labelled Condition by reference with a display naming it.
+ */
+function sensitiveSynthea(vNummer: string) {
+  const bundle = syntheaAsCollection(syntheaFiles()[0]!, vNummer)
+  const entries = bundle.entry!
+  const conditions = entries.filter((e) => e.resource?.resourceType === 'Condition')
+  expect(conditions.length).toBeGreaterThanOrEqual(2)
+  const labelled = conditions[0]!
+  labelled.resource = label(labelled.resource!, 'PSY')
+  const coded = conditions[1]!
+  coded.resource = { ...(coded.resource as object), code: { coding: [{ system: 'http://snomed.info/sct', code: '35489007', display: 'Depressive disorder' }], text: 'CANARY-DEPRESSION' } } as Resource
+  const patientUrl = entries.find((e) => e.resource?.resourceType === 'Patient')!.fullUrl!
+  const hivTest: BundleEntry = {
+    fullUrl: 'urn:uuid:0b7d3a64-4a59-4d57-9d8a-6a1d1f0a0001',
+    resource: {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '75622-1', display: 'HIV 1 and 2 tests - Meaningful Use set' }], text: 'CANARY-HIV' },
+      subject: { reference: patientUrl },
+      valueCodeableConcept: { text: 'negative' },
+    } as Resource,
+  }
+  const citing: BundleEntry = {
+    fullUrl: 'urn:uuid:0b7d3a64-4a59-4d57-9d8a-6a1d1f0a0002',
+    resource: {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+      subject: { reference: patientUrl },
+      valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+      derivedFrom: [{ reference: labelled.fullUrl!, display: 'CANARY-PSY-DISPLAY' }],
+      text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Heart rate, seen with CANARY-PSY-NARRATIVE</div>' },
+    } as unknown as Resource,
+  }
+  entries.push(hivTest, citing)
+  return { bundle, labelledUrl: labelled.fullUrl!, codedUrl: coded.fullUrl!, hivUrl: hivTest.fullUrl!, citingUrl: citing.fullUrl! }
+}
+
+const urls = (b: Bundle) => (b.entry ?? []).map((e) => e.fullUrl)
+const tagged = (b: Bundle) => (b.meta?.tag ?? []).some((tag) => tag.code === WITHHELD_CODE)
+
+function expectValidR4(bundle: Bundle) {
+  const issues = validateFhirResource(bundle)
+  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal')
+  expect(errors, JSON.stringify(errors, null, 1)).toEqual([])
+}
+
+describe('minimised release under the consent in force', () => {
+  it('a PSY exclusion for medical escorts: the escort nurse receives the Synthea dossier without the labelled and the coded condition, references masked, narratives gone, the notice present, still valid R4', async () => {
+    const vNummer = newVNummer()
+    const token = await recordConsent(consentWith(vNummer, { underHandover: [denyLabels(['PSY'], ['medical-escort'])] }))
+    const { bundle, labelledUrl, codedUrl, hivUrl, citingUrl } = sensitiveSynthea(vNummer)
+    const upload = await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: bundle })
+    expect(upload.status, await text(upload)).toBe(201)
+    const patientId = await patientIdOf(vNummer)
+
+    const released = await release(patientId, 'escortNurse', token)
+    expect(urls(released)).not.toContain(labelledUrl)
+    expect(urls(released)).not.toContain(codedUrl)
+    expect(urls(released)).toContain(hivUrl)
+    expect(urls(released)).toContain(citingUrl)
+    expect(released.entry!.length).toBe(bundle.entry!.length - 2)
+    const json = JSON.stringify(released)
+    for (const canary of ['CANARY-DEPRESSION', 'CANARY-PSY-DISPLAY', 'CANARY-PSY-NARRATIVE', labelledUrl, codedUrl]) expect(json).not.toContain(canary)
+    const citing = released.entry!.find((e) => e.fullUrl === citingUrl)!.resource as unknown as { derivedFrom: unknown[] }
+    expect(citing.derivedFrom).toEqual([{ extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'masked' }] }])
+    expect(tagged(released)).toBe(true)
+    expect(released.signature).toBeUndefined()
+    expectValidR4(released)
+
+    // The DJI medical service is not named by that deny: it receives the dossier as stored.
+    const toDji = await release(patientId, 'djiNurse', token)
+    expect(toDji.entry!.length).toBe(bundle.entry!.length)
+    expect(tagged(toDji)).toBe(false)
+    expect(JSON.stringify(toDji)).toContain('CANARY-DEPRESSION')
+
+    // The audit entry says that the release was minimised and how many entries, never what.
+    const audit = await t.db.selectFrom('audit_event').selectAll().where('patient_id', '=', patientId).where('event_type', '=', 'dossier.read').orderBy('id', 'asc').execute()
+    expect(audit[0]!.detail).toMatchObject({ minimised: true, withheldEntries: 2 })
+    expect(JSON.stringify(audit)).not.toContain('PSY')
+  })
+
+  it('a later consent without the exclusion changes the next release; the stored bundle was never changed', async () => {
+    const vNummer = newVNummer()
+    const firstConsent = consentWith(vNummer, { underRoot: [denyLabels(['HIV'])] })
+    const recorded = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: firstConsent })
+    expect(recorded.status, await text(recorded)).toBe(201)
+    const first = recorded.headers.get('x-consent-token')!
+    const firstId = ((await recorded.json()) as Consent).id!
+    const { bundle, hivUrl } = sensitiveSynthea(vNummer)
+    // HIV is excluded for every recipient: stored only for the patient's own copy.
+    const upload = await t.post('/fhir/Bundle?own-copy=true', { as: 'gzaDoctor', body: bundle })
+    expect(upload.status, await text(upload)).toBe(201)
+    const patientId = await patientIdOf(vNummer)
+    expect(urls(await release(patientId, 'escortNurse', first))).not.toContain(hivUrl)
+
+    // Every consent in force holds: the patient changes their mind by withdrawing the first and giving a new one.
+    const withdraw = await t.put(`/fhir/Consent/${firstId}`, { as: 'gzaDoctor', body: { ...firstConsent, id: firstId, status: 'inactive' } })
+    expect(withdraw.status, await text(withdraw)).toBe(200)
+    t.clock.advance(60_000)
+    const second = await recordConsent(consentResource({ vNummer }))
+    const after = await release(patientId, 'escortNurse', second)
+    expect(urls(after)).toContain(hivUrl)
+    expect(after.entry!.length).toBe(bundle.entry!.length)
+    expect(tagged(after)).toBe(false)
+  })
+
+  it('a class exclusion leaves out every resource of that type, and an emergency read keeps the exclusion', async () => {
+    const vNummer = newVNummer()
+    // Under the one handover permit, the deny holds for all its recipients: the upload confirms the own copy.
+    const token = await recordConsent(consentWith(vNummer, { underHandover: [denyClasses(['Immunization', 'Observation'])] }))
+    const { bundle } = sensitiveSynthea(vNummer)
+    expect((await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: bundle })).status).toBe(422)
+    expect((await t.post('/fhir/Bundle?own-copy=true', { as: 'gzaDoctor', body: bundle })).status).toBe(201)
+    const patientId = await patientIdOf(vNummer)
+    const released = await release(patientId, 'escortNurse', token)
+    const types = new Set(released.entry!.map((e) => e.resource!.resourceType))
+    expect(types.has('Observation') || types.has('Immunization')).toBe(false)
+    expect(types.has('Patient')).toBe(true)
+    expectValidR4(released)
+
+    const emergency = await t.get(`/fhir/Patient/${patientId}/$handover`, {
+      as: 'djiNurse',
+      headers: { 'x-emergency-reason': 'Patient unresponsive at intake, medication history needed' },
+    })
+    expect(emergency.status, await text(emergency)).toBe(200)
+    const broken = (await emergency.json()) as Bundle
+    expect(broken.entry!.some((e) => e.resource!.resourceType === 'Observation')).toBe(false)
+    expect(tagged(broken)).toBe(true)
+  })
+
+  it('the handelingsperspectief is the same whatever the consent excludes', async () => {
+    const perspectiveOf = async (provisions: { underHandover?: ConsentProvision[]; underRoot?: ConsentProvision[] }) => {
+      const vNummer = newVNummer()
+      await recordConsent(consentWith(vNummer, provisions))
+      const upload = await t.post('/fhir/Bundle?own-copy=true', { as: 'gzaDoctor', body: handoverBundle(vNummer) })
+      expect(upload.status, await text(upload)).toBe(201)
+      const patientId = await patientIdOf(vNummer)
+      const task = await t.post('/fhir/Task', {
+        as: 'regievoerder',
+        body: {
+          resourceType: 'Task',
+          status: 'requested',
+          intent: 'order',
+          code: { coding: [{ system: SYSTEM.taskCode, code: 'departure' }] },
+          for: { identifier: { system: SYSTEM.vNummer, value: vNummer } },
+          requester: { identifier: { system: SYSTEM.ura, value: URA.dtv } },
+          owner: { identifier: { system: SYSTEM.ura, value: URA.dvo } },
+          executionPeriod: { start: '2026-11-27T09:00:00Z' },
+        },
+      })
+      expect(task.status, await text(task)).toBe(201)
+      const res = await t.get(`/fhir/Patient/${patientId}/$handelingsperspectief`, { as: 'regievoerder' })
+      expect(res.status, await text(res)).toBe(200)
+      const p = (await res.json()) as Parameters
+      return JSON.stringify(p.parameter?.filter((x) => x.name === 'flag'))
+    }
+    const plain = await perspectiveOf({})
+    const excluding = await perspectiveOf({ underRoot: [denyLabels(['PSY', 'HIV', 'ETH', 'SEX', 'SDV'])], underHandover: [denyClasses(['Flag', 'Condition', 'MedicationStatement'])] })
+    expect(plain).not.toBe('undefined')
+    expect(excluding).toBe(plain)
+  })
+})
+
+describe('minimisation at intake', () => {
+  it('content the consent excludes for every recipient is refused with 422 naming the entries, nothing is stored, and the refusal is audited', async () => {
+    const vNummer = newVNummer()
+    await recordConsent(consentWith(vNummer, { underRoot: [denyLabels(['PSY'])] }))
+    const { bundle, labelledUrl, codedUrl } = sensitiveSynthea(vNummer)
+    const res = await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: bundle })
+    const body = await res.text()
+    expect(res.status, body).toBe(422)
+    const expected = [labelledUrl, codedUrl].map((url) => `Bundle.entry[${bundle.entry!.findIndex((e) => e.fullUrl === url)}]`)
+    const outcome = JSON.parse(body) as { issue: { expression: string[]; diagnostics: string }[] }
+    expect(outcome.issue.map((i) => i.expression[0]).sort()).toEqual(expected.sort())
+    expect(outcome.issue[0]!.diagnostics).toContain('own-copy=true')
+    expect(body).not.toContain('CANARY')
+    const patientId = await patientIdOf(vNummer)
+    expect(await t.db.selectFrom('bundle_version').select('id').where('patient_id', '=', patientId).execute()).toEqual([])
+    const audit = await t.db.selectFrom('audit_event').selectAll().where('patient_id', '=', patientId).where('event_type', '=', 'dossier.upload').execute()
+    expect(audit).toHaveLength(1)
+    expect(audit[0]).toMatchObject({ outcome: 'deny', reason: 'deny-content-excluded', detail: { excludedEntries: 2, ownCopy: false } })
+  })
+
+  it('content excluded for only some recipients is accepted without confirmation; with confirmation, excluded content is stored and the upload audited as such', async () => {
+    const someOnly = newVNummer()
+    await recordConsent(consentWith(someOnly, { underHandover: [denyLabels(['PSY'], ['medical-escort'])] }))
+    expect((await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: sensitiveSynthea(someOnly).bundle })).status).toBe(201)
+
+    const everyone = newVNummer()
+    await recordConsent(consentWith(everyone, { underRoot: [denyLabels(['PSY'])] }))
+    const confirmed = await t.post('/fhir/Bundle?own-copy=true', { as: 'gzaDoctor', body: sensitiveSynthea(everyone).bundle })
+    expect(confirmed.status, await text(confirmed)).toBe(201)
+    const patientId = await patientIdOf(everyone)
+    const audit = await t.db.selectFrom('audit_event').selectAll().where('patient_id', '=', patientId).where('event_type', '=', 'dossier.upload').execute()
+    expect(audit[0]).toMatchObject({ outcome: 'permit', detail: { excludedEntries: 2, ownCopy: true } })
+    const bad = await t.post('/fhir/Bundle?own-copy=yes', { as: 'gzaDoctor', body: sensitiveSynthea(everyone).bundle })
+    expect(bad.status, await text(bad)).toBe(400)
+  })
+})
+
+const NICTIZ = new URL('../../shared/fhir-examples/nictiz/', import.meta.url)
+describe.skipIf(!existsSync(NICTIZ))('the Dutch zib examples (where ../shared is present)', () => {
+  it('a zib pregnancy Condition labelled SEX and a zib problem are released to the escort nurse without the pregnancy', async () => {
+    const read = (name: string) => JSON.parse(readFileSync(new URL(name, NICTIZ), 'utf8')) as Resource
+    const vNummer = newVNummer()
+    const token = await recordConsent(consentWith(vNummer, { underHandover: [denyLabels(['SEX'], ['medical-escort'])] }))
+    const bundle = handoverBundle(vNummer)
+    const patientRef = bundle.entry![0]!.fullUrl!
+    const asEntry = (r: Resource, n: number): BundleEntry => {
+      const { id: _id, ...rest } = r as Resource & { subject?: unknown }
+      return { fullUrl: `urn:uuid:5a0c7c4e-1f7e-4f7a-8d59-00000000000${n}`, resource: { ...rest, subject: { reference: patientRef } } as Resource }
+    }
+    const pregnancy = asEntry(label(read('Condition-nl-core-Pregnancy-01.json'), 'SEX'), 1)
+    const problem = asEntry(read('Condition-nl-core-Problem-01.json'), 2)
+    bundle.entry!.push(pregnancy, problem)
+    const upload = await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: bundle })
+    expect(upload.status, await text(upload)).toBe(201)
+    const released = await release(await patientIdOf(vNummer), 'escortNurse', token)
+    expect(urls(released)).not.toContain(pregnancy.fullUrl)
+    expect(urls(released)).toContain(problem.fullUrl)
+    expectValidR4(released)
+  })
+})
+
+describe('property: what the consent excludes never appears in the released bundle', () => {
+  const categories = DEFAULT_SENSITIVE_CATEGORIES
+  // A code of each category, by way of the classification's own data (and a label for each).
+  const CODED: Record<string, { system: string; code: string }> = {
+    PSY: { system: 'http://hl7.org/fhir/sid/icd-10', code: 'F32.1' },
+    HIV: { system: 'http://loinc.org', code: '7918-6' },
+    ETH: { system: 'http://snomed.info/sct', code: '7200002' },
+    SEX: { system: 'http://www.whocc.no/atc', code: 'G03AA07' },
+    SDV: { system: 'http://hl7.org/fhir/sid/icd-10', code: 'T74.1' },
+  }
+  const TYPES = ['Condition', 'Observation', 'MedicationStatement', 'AllergyIntolerance', 'Flag'] as const
+  const LABELS = Object.keys(CODED)
+
+  const spec = fc.record({
+    type: fc.constantFrom(...TYPES),
+    category: fc.option(fc.constantFrom(...LABELS), { nil: undefined }),
+    how: fc.constantFrom('label', 'code', 'contained'),
+    refersTo: fc.option(fc.nat(11), { nil: undefined }),
+  })
+
+  it('for generated bundles and exclusions: no canary, id or reference of an excluded resource remains, inside contained resources, narratives and references included; everything else remains', () => {
+    fc.assert(
+      fc.property(
+        fc.array(spec, { minLength: 1, maxLength: 12 }),
+        fc.subarray(LABELS),
+        fc.subarray([...TYPES]),
+        (specs, labels, classes) => {
+          const entries: BundleEntry[] = [{ fullUrl: 'urn:uuid:00000000-0000-4000-8000-000000000000', resource: { resourceType: 'Patient', id: 'p' } }]
+          specs.forEach((s, i) => {
+            const canary = `CANARY${i}X`
+            const coding = s.category && s.how !== 'label' ? [CODED[s.category]!] : [{ system: 'http://loinc.org', code: '8867-4' }]
+            const resource: Record<string, unknown> = {
+              resourceType: s.type,
+              id: `r${i}`,
+              text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${canary} narrative</div>` },
+              code: { coding: s.how === 'contained' ? [{ system: 'http://loinc.org', code: '8867-4' }] : coding, text: `${canary} code text` },
+              note: [{ text: `${canary} note` }],
+              ...(s.category && s.how === 'label' ? { meta: { security: [{ system: V3, code: s.category }] } } : {}),
+              ...(s.category && s.how === 'contained'
+                ? { contained: [{ resourceType: 'Condition', id: 'c', code: { coding, text: `${canary} contained` } }], evidence: [{ detail: [{ reference: '#c' }] }] }
+                : {}),
+            }
+            if (s.refersTo !== undefined && s.refersTo < specs.length && s.refersTo !== i) {
+              resource.basedOn = [{ reference: `${specs[s.refersTo]!.type}/r${s.refersTo}`, display: `CANARY${s.refersTo}X display` }]
+            }
+            entries.push({ fullUrl: `https://example.org/fhir/${s.type}/r${i}`, resource: resource as unknown as Resource })
+          })
+          const bundle: Bundle = { resourceType: 'Bundle', type: 'collection', entry: entries }
+          const released = minimiseBundle(bundle, { labels, classes }, categories)
+          const json = JSON.stringify(released)
+          specs.forEach((s, i) => {
+            // A contained Condition is a Condition too: excluding the class excludes its container.
+            const containsCondition = s.category !== undefined && s.how === 'contained'
+            const excluded =
+              classes.includes(s.type) || (containsCondition && classes.includes('Condition')) || (s.category !== undefined && labels.includes(s.category))
+            if (excluded) {
+              expect(json).not.toContain(`CANARY${i}X`)
+              expect(json).not.toMatch(new RegExp(`/r${i}(?![0-9])`))
+            } else {
+              expect(released.entry!.some((e) => e.resource?.id === `r${i}`)).toBe(true)
+            }
+          })
+          expect(released.entry![0]!.resource!.resourceType).toBe('Patient')
+          expect(tagged(released)).toBe(true)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('the shipped classification finds each category by its label and by a code of its own', () => {
+    for (const [category, coding] of Object.entries(CODED)) {
+      expect([...categories.classify({ resourceType: 'Condition', code: { coding: [coding] } })]).toEqual([category])
+      expect([...categories.classify({ resourceType: 'Condition', meta: { security: [{ system: V3, code: category }] } })]).toEqual([category])
+    }
+    expect([...categories.classify({ resourceType: 'Condition', code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'F10.2' }] } })]).toEqual(['ETH'])
+    expect([...categories.classify({ resourceType: 'Condition', code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'J45' }] } })]).toEqual([])
+    expect(categories.labels).toEqual(['PSY', 'HIV', 'ETH', 'SEX', 'SDV'])
+    expect(DEFAULT_PROVISIONS.length).toBe(2)
+  })
+})
