@@ -6,6 +6,7 @@ import { DEFAULT_ALLOWED_PROFESSIONS, parseAllowedProfessions } from './big/big-
 import { DEFAULT_SETTINGS, type Settings } from './deps.js'
 import type { DatabaseTarget } from './db/database.js'
 import { sensitiveCategories } from './consent/sensitive-categories.js'
+import { consentFormCatalogue } from './consent/consent-forms.js'
 
 export const DEV_DEPARTURE_AUTHORITY = '90000004'
 
@@ -141,6 +142,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       throw new ConfigError(`OVERDRACHT_SENSITIVE_CATEGORIES_FILE: ${err instanceof Error ? err.message : 'unreadable'}`)
     }
   }
+  let forms = DEFAULT_SETTINGS.consentForms
+  if (env.OVERDRACHT_CONSENT_FORMS_FILE) {
+    try {
+      forms = consentFormCatalogue(JSON.parse(readFileSync(resolve(env.OVERDRACHT_CONSENT_FORMS_FILE), 'utf8')))
+    } catch (err) {
+      throw new ConfigError(`OVERDRACHT_CONSENT_FORMS_FILE: ${err instanceof Error ? err.message : 'unreadable'}`)
+    }
+  }
   const port = positiveInt(env, 'PORT', 8080)
   if (port > 65535) throw new ConfigError('PORT must be at most 65535')
   let metrics: Config['metrics']
@@ -197,6 +206,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           : [],
       contactLines: contactLines,
       sensitiveCategories: categories,
+      consentForms: forms,
     },
   }
 }

@@ -9,6 +9,7 @@ import { DEFAULT_CONTACT_LINES, type ContactLines } from './perspective/contact-
 import type { CallerKeys } from './http/caller-auth.js'
 import type { Metrics } from './metrics/metrics.js'
 import { DEFAULT_SENSITIVE_CATEGORIES, type SensitiveCategories } from './consent/sensitive-categories.js'
+import { DEFAULT_CONSENT_FORMS, type ConsentFormCatalogue } from './consent/consent-forms.js'
 
 /** Behaviour settings the app needs; read from the environment by server.ts only. */
 export interface Settings {
@@ -42,6 +43,8 @@ export interface Settings {
   retentionMs: number
   /** The classification of dossier content into sensitive categories a consent may exclude. */
   sensitiveCategories: SensitiveCategories
+  /** The consent forms in use, per version and language. */
+  consentForms: ConsentFormCatalogue
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -59,6 +62,7 @@ export const DEFAULT_SETTINGS: Settings = {
   contactLines: DEFAULT_CONTACT_LINES,
   retentionMs: 90 * 24 * 60 * 60 * 1000,
   sensitiveCategories: DEFAULT_SENSITIVE_CATEGORIES,
+  consentForms: DEFAULT_CONSENT_FORMS,
 }
 
 /** Everything the app depends on, passed in explicitly: no module singletons. */

@@ -140,6 +140,13 @@ const MATRIX: Record<string, Entry> = {
     request: (s) => ({ method: 'GET', path: `/fhir/Consent?patient=${s.patientId}` }),
     expected: all(403, { 'caregiver of the custodian': 200 }),
   },
+  'GET /fhir/Consent/$form-check': {
+    mutates: false,
+    // Every GZA or DJI caregiver may check its own organisation's patients (the answer is bounded
+    // by custody: consent-forms.test.ts); an escort's caregiver holds no consents.
+    request: () => ({ method: 'GET', path: '/fhir/Consent/$form-check' }),
+    expected: all(403, caregiversGet(200)),
+  },
   'POST /fhir/Consent/:id/$token': {
     mutates: true,
     request: (s) => ({

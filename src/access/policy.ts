@@ -14,6 +14,7 @@ export type Action =
   | 'consent.withdraw'
   | 'consent.read'
   | 'consent.token'
+  | 'consent.form-check'
   | 'perspective.read'
   | 'task.create'
   | 'task.update'
@@ -304,6 +305,12 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
       if (gate) return gate
       if (facts.patientExists === false) return deny('deny-patient-unknown')
       return rel(facts).custodian ? permit('permit-caregiver', 'DIRECT_TREATMENT') : deny('deny-no-relationship')
+    }
+    case 'consent.form-check': {
+      // A care organisation's check of its own patients' consent forms: the answer is bounded by
+      // custody (the service lists only patients the caller's organisation holds).
+      const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
+      return gate ?? permit('permit-caregiver', 'DIRECT_TREATMENT')
     }
     case 'audit.read':
     case 'patient.erase': {

@@ -48,6 +48,7 @@ const EVENTS: Record<string, Words> = {
   'consent.withdraw': { nl: 'Intrekking van uw toestemming vastgelegd', en: 'Recorded that you withdrew your consent' },
   'consent.read': { nl: 'Uw toestemming bekeken', en: 'Looked at your consent' },
   'consent.token': { nl: 'Toegangscode voor uw dossier gemaakt', en: 'Made an access code for your dossier' },
+  'consent.form-check': { nl: 'Toestemmingsformulieren gecontroleerd', en: 'Checked the consent forms' },
   'perspective.read': {
     nl: 'Reisadvies (handelingsperspectief) ingezien',
     en: 'Looked at the travel advice (handelingsperspectief)',
@@ -132,6 +133,11 @@ const T = {
   colOrg: { nl: 'Organisatie', en: 'Organisation' },
   colWho: { nl: 'Persoon en rol', en: 'Person and role' },
   colWhat: { nl: 'Wat gebeurde er', en: 'What happened' },
+  form: { nl: 'Formulier', en: 'Form' },
+  formVersion: { nl: 'versie', en: 'version' },
+  patientLanguage: { nl: 'Uw taal', en: 'Your language' },
+  interpreter: { nl: 'Tolk', en: 'Interpreter' },
+  otherInterpreter: { nl: 'Anders', en: 'Other' },
   colOutcome: { nl: 'Toegestaan of geweigerd', en: 'Allowed or refused' },
   colBasis: { nl: 'Op grond waarvan', en: 'On what basis' },
   permit: { nl: 'Toegestaan', en: 'Allowed' },
@@ -213,6 +219,43 @@ function inWords(table: Record<string, Words>, code: string | undefined, other: 
   return `${escapeHtml(other[lang])} <span class="code">(${escapeHtml(shown)})</span>`
 }
 
+const languageNames = { nl: new Intl.DisplayNames(['nl'], { type: 'language', fallback: 'code' }), en: new Intl.DisplayNames(['en'], { type: 'language', fallback: 'code' }) }
+
+/** A language code in words ("Tigrinya", "Dari"); the code itself when it has no name. */
+export function languageName(code: string, lang: Lang): string {
+  try {
+    return languageNames[lang].of(code) ?? code
+  } catch {
+    return code
+  }
+}
+
+const INTERPRETER_MODES: Record<string, Words> = {
+  none: { nl: 'geen tolk', en: 'no interpreter' },
+  'in-person': { nl: 'tolk aanwezig', en: 'interpreter present' },
+  phone: { nl: 'tolk via de telefoon', en: 'interpreter by phone' },
+  video: { nl: 'tolk via video', en: 'interpreter by video' },
+}
+
+/** Under a recorded consent: the form and its language, the patient's language, the interpreter. */
+function consentLines(e: AccessLogEntry, lang: Lang): string {
+  const c = e.consent
+  if (!c) return ''
+  const line = (label: Words, value: string) => `<span class="line"><span class="label">${escapeHtml(label[lang])}:</span> ${value}</span>`
+  const out: string[] = []
+  if (c.form) {
+    const version = c.form.version ? ` ${escapeHtml(T.formVersion[lang])} ${escapeHtml(c.form.version)}` : ''
+    const language = c.form.language ? `, ${escapeHtml(languageName(c.form.language, lang))}` : ''
+    out.push(line(T.form, `${escapeHtml(c.form.type)}${version}${language}`))
+  }
+  if (c.patientLanguage) out.push(line(T.patientLanguage, escapeHtml(languageName(c.patientLanguage, lang))))
+  if (c.interpreter) {
+    const language = c.interpreter.language ? ` (${escapeHtml(languageName(c.interpreter.language, lang))})` : ''
+    out.push(line(T.interpreter, `${inWords(INTERPRETER_MODES, c.interpreter.mode, T.otherInterpreter, lang)}${language}`))
+  }
+  return out.join('')
+}
+
 /** "24 november 2026, 10:15" / "24 November 2026, 10:15", in Europe/Amsterdam time. */
 export function formatDateTime(at: Date, lang: Lang): string {
   if (!(at instanceof Date) || Number.isNaN(at.getTime())) return T.unknownTime[lang]
@@ -283,7 +326,7 @@ function row(e: AccessLogEntry, lang: Lang): string {
     `<td class="when">${timeElement(e.at, lang)}</td>`,
     `<td>${inWords(ORG_TYPES, e.organisationType, T.otherOrg, lang)}${ura}</td>`,
     `<td><span class="person">${person}</span><span class="role">${escapeHtml(T.role[lang])}: ${inWords(ROLES, e.role, T.otherRole, lang)}</span>${big}</td>`,
-    `<td class="what">${inWords(EVENTS, e.eventType, T.otherEvent, lang)}</td>`,
+    `<td class="what">${inWords(EVENTS, e.eventType, T.otherEvent, lang)}${consentLines(e, lang)}</td>`,
     denied
       ? `<td class="outcome"><strong class="refused">${escapeHtml(T.deny[lang])}</strong><span class="small">${escapeHtml(T.denyNote[lang])}</span></td>`
       : `<td class="outcome">${escapeHtml(T.permit[lang])}</td>`,

@@ -18,6 +18,34 @@ export interface AccessLogEntry {
   purpose: string
   legalBasis?: string
   emergency: boolean
+  /** For a recorded consent or refusal: the form, its language, the patient's language and the interpreter. */
+  consent?: ConsentRecordDetail
+}
+
+export interface ConsentRecordDetail {
+  form?: { type: string; version?: string; language?: string }
+  patientLanguage?: string
+  interpreter?: { mode: string; language?: string }
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v.length <= 64 ? v : undefined)
+
+/** The consent facts an audit entry of consent.record carries, read defensively (the log outlives versions). */
+function consentDetail(detail: unknown): ConsentRecordDetail | undefined {
+  if (detail === null || typeof detail !== 'object') return undefined
+  const d = detail as { form?: Record<string, unknown>; patientLanguage?: unknown; interpreter?: Record<string, unknown> }
+  const type = str(d.form?.type)
+  const version = str(d.form?.version)
+  const formLanguage = str(d.form?.language)
+  const patientLanguage = str(d.patientLanguage)
+  const mode = str(d.interpreter?.mode)
+  const interpreterLanguage = str(d.interpreter?.language)
+  const out: ConsentRecordDetail = {
+    ...(type ? { form: { type, ...(version ? { version } : {}), ...(formLanguage ? { language: formLanguage } : {}) } } : {}),
+    ...(patientLanguage ? { patientLanguage } : {}),
+    ...(mode ? { interpreter: { mode, ...(interpreterLanguage ? { language: interpreterLanguage } : {}) } } : {}),
+  }
+  return Object.keys(out).length > 0 ? out : undefined
 }
 
 export const rowToAccessLogEntry = (row: AuditEventRow): AccessLogEntry => ({
@@ -33,4 +61,5 @@ export const rowToAccessLogEntry = (row: AuditEventRow): AccessLogEntry => ({
   purpose: row.purpose,
   ...(row.legal_basis ? { legalBasis: row.legal_basis } : {}),
   emergency: row.break_glass,
+  ...(row.event_type === 'consent.record' && consentDetail(row.detail) ? { consent: consentDetail(row.detail)! } : {}),
 })

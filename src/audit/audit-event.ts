@@ -1,6 +1,7 @@
 import type { AuditEvent } from '@medplum/fhirtypes'
 import type { AuditEventRow } from '../db/schema.js'
 import { SYSTEM } from '../fhir/systems.js'
+import { rowToAccessLogEntry } from './access-log.js'
 
 export const AUDIT_EVENT_TYPE_SYSTEM = 'https://overdracht.nl/fhir/CodeSystem/audit-event-type'
 export const AUDIT_REASON_SYSTEM = 'https://overdracht.nl/fhir/CodeSystem/access-decision-reason'
@@ -71,9 +72,25 @@ export function rowToAuditEvent(row: AuditEventRow): AuditEvent {
               what: { reference: `${row.resource_type}/${row.resource_id}` },
               type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2' },
               name: row.data_segment,
+              ...consentEntityDetail(row),
             },
           ]
         : [{ type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2' }, name: row.data_segment }]),
     ],
   }
+}
+
+/** For a recorded consent: the form, its language, the patient's language and the interpreter, as entity details. */
+function consentEntityDetail(row: AuditEventRow): { detail?: { type: string; valueString: string }[] } {
+  if (row.event_type !== 'consent.record') return {}
+  const c = rowToAccessLogEntry(row).consent
+  if (!c) return {}
+  const detail = [
+    ...(c.form ? [{ type: 'form', valueString: `${c.form.type}${c.form.version ? `|${c.form.version}` : ''}` }] : []),
+    ...(c.form?.language ? [{ type: 'formLanguage', valueString: c.form.language }] : []),
+    ...(c.patientLanguage ? [{ type: 'patientLanguage', valueString: c.patientLanguage }] : []),
+    ...(c.interpreter ? [{ type: 'interpreter', valueString: c.interpreter.mode }] : []),
+    ...(c.interpreter?.language ? [{ type: 'interpreterLanguage', valueString: c.interpreter.language }] : []),
+  ]
+  return detail.length > 0 ? { detail } : {}
 }

@@ -4,6 +4,7 @@ import { SYSTEM } from '../fhir/systems.js'
 import { ORG_TYPES } from '../http/principal.js'
 import type { Actor, ContentExclusion, Period, ProvisionFact, Purpose } from '../access/policy.js'
 import { DEFAULT_SENSITIVE_CATEGORIES, SECURITY_LABEL_SYSTEM, type SensitiveCategories } from './sensitive-categories.js'
+import { DEFAULT_CONSENT_FORMS, type ConsentFormCatalogue } from './consent-forms.js'
 
 export const CONSENT_SCOPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/consentscope'
 export const LOINC = 'http://loinc.org'
@@ -23,7 +24,32 @@ export interface ParsedConsent {
   period?: Period
   formType?: string
   formVersion?: string
+  /** The language of the signed form (Consent.sourceAttachment.language). */
+  formLanguage?: string
+  /** The patient's own language (extension patient-language). */
+  patientLanguage?: string
+  /** Whether and how an interpreter took part (extension interpreter). */
+  interpreter?: Interpreter
   provisions: ProvisionFact[]
+}
+
+export const PATIENT_LANGUAGE_EXTENSION = 'https://overdracht.nl/fhir/StructureDefinition/patient-language'
+export const INTERPRETER_EXTENSION = 'https://overdracht.nl/fhir/StructureDefinition/interpreter'
+/** Register beëdigde tolken en vertalers (Rbtv): the interpreter's registration number. */
+export const RBTV_SYSTEM = 'https://overdracht.nl/fhir/NamingSystem/rbtv'
+export const INTERPRETER_MODES = ['none', 'in-person', 'phone', 'video'] as const
+
+export interface Interpreter {
+  mode: (typeof INTERPRETER_MODES)[number]
+  language?: string
+  registration?: string
+}
+
+const LANGUAGE_CODE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/
+
+export interface ConsentRules {
+  categories: SensitiveCategories
+  forms: ConsentFormCatalogue
 }
 
 /**
@@ -32,8 +58,9 @@ export interface ParsedConsent {
  */
 export function parseConsent(
   consent: Consent,
-  categories: SensitiveCategories = DEFAULT_SENSITIVE_CATEGORIES,
+  rules: ConsentRules = { categories: DEFAULT_SENSITIVE_CATEGORIES, forms: DEFAULT_CONSENT_FORMS },
 ): { issues: OperationOutcomeIssue[] } | ParsedConsent {
+  const { categories } = rules
   const issues: OperationOutcomeIssue[] = []
   const problem = (code: OperationOutcomeIssue['code'], text: string, path: string) => issues.push(issue(code, text, [path]))
 
@@ -51,6 +78,19 @@ export function parseConsent(
   if (!form?.code || !form.version) {
     problem('required', `Consent.category must name the form type and version (${CONSENT_FORM_SYSTEM}, code and version)`, 'Consent.category')
   }
+  const formLanguage = consent.sourceAttachment?.language
+  if (formLanguage !== undefined && !LANGUAGE_CODE.test(formLanguage)) {
+    problem('value', 'Consent.sourceAttachment.language must be a BCP 47 language code (for example ar, ti, prs)', 'Consent.sourceAttachment.language')
+  } else if (form?.code && form.version) {
+    const known = rules.forms.check({ code: form.code, version: form.version, language: formLanguage })
+    if (known) {
+      const path = known.problem === 'no-such-language' ? 'Consent.sourceAttachment.language' : 'Consent.category'
+      const what = { 'unknown-form': 'This consent form is not in the catalogue', 'unknown-version': 'This version of the consent form is not in the catalogue', 'no-such-language': 'This version of the consent form does not exist in this language' }[known.problem]
+      problem('code-invalid', `${what}. ${known.guidance}`, path)
+    }
+  }
+  const patientLanguage = parsePatientLanguage(consent, problem)
+  const interpreter = parseInterpreter(consent, problem)
   const patientId = consent.patient?.identifier
   if (!patientId || patientId.system !== SYSTEM.vNummer || !patientId.value?.trim()) {
     problem('required', `Consent.patient must identify the patient by V-nummer (identifier.system ${SYSTEM.vNummer})`, 'Consent.patient.identifier')
@@ -97,11 +137,51 @@ export function parseConsent(
     ...(period ? { period } : {}),
     ...(form?.code ? { formType: form.code } : {}),
     ...(form?.version ? { formVersion: form.version } : {}),
+    ...(formLanguage ? { formLanguage } : {}),
+    ...(patientLanguage ? { patientLanguage } : {}),
+    ...(interpreter ? { interpreter } : {}),
     provisions,
   }
 }
 
 type Problem = (code: OperationOutcomeIssue['code'], text: string, path: string) => void
+
+function parsePatientLanguage(consent: Consent, problem: Problem): string | undefined {
+  const all = (consent.extension ?? []).filter((e) => e.url === PATIENT_LANGUAGE_EXTENSION)
+  if (all.length === 0) return undefined
+  const value = all[0]!.valueCode
+  if (all.length > 1 || value === undefined || !LANGUAGE_CODE.test(value)) {
+    problem('value', `The ${PATIENT_LANGUAGE_EXTENSION} extension is given once, as valueCode with a BCP 47 language code`, 'Consent.extension')
+    return undefined
+  }
+  return value
+}
+
+function parseInterpreter(consent: Consent, problem: Problem): Interpreter | undefined {
+  const all = (consent.extension ?? []).filter((e) => e.url === INTERPRETER_EXTENSION)
+  if (all.length === 0) return undefined
+  const path = `Consent.extension.where(url='${INTERPRETER_EXTENSION}')`
+  if (all.length > 1) {
+    problem('value', 'The interpreter extension is given once', path)
+    return undefined
+  }
+  const parts = all[0]!.extension ?? []
+  const known = new Set(['mode', 'language', 'registration'])
+  for (const part of parts) if (!known.has(part.url ?? '')) problem('value', `Unknown part ${part.url} of the interpreter extension (mode, language, registration)`, path)
+  const mode = parts.find((p) => p.url === 'mode')?.valueCode
+  if (!mode || !(INTERPRETER_MODES as readonly string[]).includes(mode)) {
+    problem('required', `The interpreter extension needs mode (valueCode ${INTERPRETER_MODES.join(', ')})`, `${path}.extension('mode')`)
+    return undefined
+  }
+  const language = parts.find((p) => p.url === 'language')?.valueCode
+  if (language !== undefined && !LANGUAGE_CODE.test(language)) problem('value', 'The interpreter language must be a BCP 47 language code', `${path}.extension('language')`)
+  if (mode !== 'none' && language === undefined) problem('required', 'An interpreter who took part interpreted into a language: give it (valueCode)', `${path}.extension('language')`)
+  const registration = parts.find((p) => p.url === 'registration')?.valueIdentifier
+  if (registration !== undefined && (registration.system !== RBTV_SYSTEM || !/^\d{1,10}$/.test(registration.value ?? ''))) {
+    problem('value', `The interpreter's registration is an Rbtv number (valueIdentifier, system ${RBTV_SYSTEM}, digits)`, `${path}.extension('registration')`)
+  }
+  return { mode: mode as Interpreter['mode'], ...(language ? { language } : {}), ...(registration?.value ? { registration: registration.value } : {}) }
+}
 
 /** What a nested provision takes over from the permit it sits in, when it names none of its own. */
 interface Inherited {

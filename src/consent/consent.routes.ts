@@ -5,10 +5,20 @@ import { badRequest } from '../fhir/outcome.js'
 import type { AppEnv } from '../http/app-env.js'
 import { etag, fhirJson, readResource } from '../http/fhir-io.js'
 import { auditContext, refuseUnlessMayAttempt } from '../access/enforce.js'
+import { consentFormCheck, findingsToParameters } from './form-check.service.js'
 import { issueTokenForRecipient, readConsent, recordConsent, searchConsents, withdrawConsent } from './consent.service.js'
 
 export function consentRoutes(deps: Deps) {
   const app = new Hono<AppEnv>()
+
+  // Before /Consent/:id, which would take the operation's name for an id.
+  app.get('/Consent/$form-check', async (c) => {
+    const raw = c.req.query('days')
+    const days = raw === undefined ? 7 : Number(raw)
+    if (!Number.isInteger(days) || days < 0 || days > 90) throw badRequest('days must be a whole number from 0 to 90', ['days'])
+    const findings = await consentFormCheck(deps, auditContext(c.var.principal, c.var.requestId), days)
+    return fhirJson(c, findingsToParameters(findings, days))
+  })
 
   app.post('/Consent', async (c) => {
     const ctx = auditContext(c.var.principal, c.var.requestId)

@@ -40,7 +40,7 @@ const CLOCK_SKEW_MS = 5 * 60 * 1000
 /** Records a consent or a refusal. The patient is created on first mention, matched by V-nummer. */
 export async function recordConsent(deps: Deps, ctx: AuditContext, consent: Consent): Promise<RecordedConsent> {
   const { clock } = deps
-  const parsed = parseConsent(consent, deps.settings.sensitiveCategories)
+  const parsed = parseConsent(consent, { categories: deps.settings.sensitiveCategories, forms: deps.settings.consentForms })
   if ('issues' in parsed) throw unprocessable(parsed.issues)
   if (parsed.recordedAt.getTime() > clock.now().getTime() + CLOCK_SKEW_MS) {
     throw unprocessable([issue('business-rule', 'Consent.dateTime lies in the future', ['Consent.dateTime'])])
@@ -96,7 +96,18 @@ export async function recordConsent(deps: Deps, ctx: AuditContext, consent: Cons
       }
       return {
         result: { patientId, resource },
-        audit: { patientId, resourceId: id, detail: { status: parsed.status, ...(relationship.patientHasCustodian ? {} : { custody: 'established' }) } },
+        audit: {
+          patientId,
+          resourceId: id,
+          // What the patient's access log shows of the consent: the form, its language, the interpreter (not their number).
+          detail: {
+            status: parsed.status,
+            ...(relationship.patientHasCustodian ? {} : { custody: 'established' }),
+            ...(parsed.formType ? { form: { type: parsed.formType, version: parsed.formVersion, ...(parsed.formLanguage ? { language: parsed.formLanguage } : {}) } } : {}),
+            ...(parsed.patientLanguage ? { patientLanguage: parsed.patientLanguage } : {}),
+            ...(parsed.interpreter ? { interpreter: { mode: parsed.interpreter.mode, ...(parsed.interpreter.language ? { language: parsed.interpreter.language } : {}) } } : {}),
+          },
+        },
       }
     },
   })

@@ -25,6 +25,9 @@ export function capabilityStatement(version: string, now: Date): CapabilityState
             type: 'Bundle',
             interaction: [{ code: 'create' }, { code: 'read' }, { code: 'vread' }],
             versioning: 'versioned',
+            documentation:
+              "A release is minimised under the patient's consent (nested denies on securityLabel or class) and then tagged content-withheld-under-consent. " +
+              'An upload holding content the consent excludes for every recipient is refused (422) unless create is called with own-copy=true.',
           },
           {
             type: 'Patient',
@@ -44,7 +47,15 @@ export function capabilityStatement(version: string, now: Date): CapabilityState
             type: 'Consent',
             interaction: [{ code: 'create' }, { code: 'update' }, { code: 'read' }, { code: 'search-type' }],
             searchParam: [{ name: 'patient', type: 'reference' }],
-            operation: [{ name: 'token', definition: 'https://overdracht.nl/fhir/OperationDefinition/Consent-token' }],
+            operation: [
+              { name: 'token', definition: 'https://overdracht.nl/fhir/OperationDefinition/Consent-token' },
+              {
+                name: 'form-check',
+                definition: 'https://overdracht.nl/fhir/OperationDefinition/Consent-form-check',
+                documentation:
+                  "The caller's organisation's patients with no consent, refused without a phone handover for a departure or transfer within `days` (default 7), or on an outdated form version.",
+              },
+            ],
             versioning: 'versioned',
           },
           {
