@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
-import type { Db } from '../db/database.js'
+import { isDatabaseUnavailable, type Db } from '../db/database.js'
 import type { Database, NewAuditEvent } from '../db/schema.js'
 import { entryHash, GENESIS_HASH } from './audit-chain.js'
 
@@ -108,8 +108,11 @@ class ChainWriter {
           await this.commit(group)
           for (const p of group) p.resolve()
         } catch (err) {
-          if (group.length === 1) {
-            group[0]!.reject(err)
+          // Retried one by one so that one bad entry fails only its own request; not when the
+          // database could not serve (a lost connection, a statement timeout): every retry would
+          // wait again, one statement timeout after the other, and fail the same way.
+          if (group.length === 1 || isDatabaseUnavailable(err)) {
+            for (const p of group) p.reject(err)
             continue
           }
           for (const p of group) {

@@ -28,11 +28,16 @@ export const poolOf = (db: Db): pg.Pool | undefined => pools.get(db)
 /** Opens the database: a PostgreSQL server through `pg`, or embedded PostgreSQL (PGlite). */
 export async function openDatabase(target: DatabaseTarget): Promise<Db> {
   if (target.kind === 'server') {
+    const statementTimeoutMs = target.statementTimeoutMs ?? 30_000
     const pool = new pg.Pool({
       connectionString: target.url,
       max: target.poolSize ?? 10,
       connectionTimeoutMillis: target.connectTimeoutMs ?? 5_000,
-      statement_timeout: target.statementTimeoutMs ?? 30_000,
+      statement_timeout: statementTimeoutMs,
+      // The server enforces statement_timeout only while it runs: a server that hangs, or a
+      // network that drops packets, answers nothing and the statement would wait for ever. The
+      // client gives up a little after the server would have (see dropOnQueryTimeout).
+      query_timeout: statementTimeoutMs + QUERY_TIMEOUT_GRACE_MS,
     })
     // A client losing its server connection (a restart, pg_terminate_backend) must not take the
     // process down: idle clients report on the pool, checked-out ones on themselves. The query
@@ -40,6 +45,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Db> {
     pool.on('error', () => {})
     pool.on('connect', (client) => {
       client.on('error', () => {})
+      dropOnQueryTimeout(client)
       if (target.preparedStatements !== false) prepareStatements(client)
     })
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
@@ -49,6 +55,29 @@ export async function openDatabase(target: DatabaseTarget): Promise<Db> {
   if (target.dataDir !== undefined) await mkdir(target.dataDir, { recursive: true })
   const pglite = await PGlite.create(target.dataDir ?? 'memory://')
   return new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
+}
+
+/** How much longer than the server's statement_timeout the client waits for an answer. */
+export const QUERY_TIMEOUT_GRACE_MS = 500
+
+/**
+ * A statement the server did not answer within `query_timeout` leaves its connection in an
+ * unknown state (the answer may still come, and would be taken for the next statement's): the
+ * connection is closed, so the pool drops it when it is released instead of handing it out again.
+ */
+function dropOnQueryTimeout(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  ;(client as unknown as { query: unknown }).query = (...args: unknown[]) => {
+    const result = query(...args)
+    if (result instanceof Promise) {
+      result.catch((err: unknown) => {
+        if (err instanceof Error && err.message === 'Query read timeout') {
+          ;(client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy()
+        }
+      })
+    }
+    return result
+  }
 }
 
 /** Distinct statements one connection keeps prepared; past that, statements run unprepared. */
@@ -102,7 +131,7 @@ export function prepareStatements(client: pg.PoolClient): void {
 /** SQLSTATE classes and codes that mean the database cannot serve now (not that the request was wrong). */
 const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-4]|53300|57014)/
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'])
-const UNAVAILABLE_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect|Client was closed|Cannot use a pool after calling end/
+const UNAVAILABLE_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect|Client was closed|Cannot use a pool after calling end|Query read timeout/
 
 /**
  * Whether an error means the database is unreachable or went away (a restart, a lost connection,
