@@ -4,7 +4,8 @@ import { destroyPatientKey } from '../patient/patient-key.repository.js'
 
 /**
  * Erases a patient's exchange copies: the data key is destroyed (every bundle, consent form and
- * emergency reason encrypted with it becomes noise, backups included), ciphertexts and the derived
+ * emergency reason encrypted with it becomes noise wherever the key row is gone; a backup taken
+ * before the erasure still holds the wrapped key: docs/operations.md), ciphertexts and the derived
  * perspective are tombstoned, identifiers are removed so the patient can no longer be found, and
  * tasks lose the V-nummer. Audit entries stay. Call inside a transaction.
  */
