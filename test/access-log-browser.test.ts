@@ -129,7 +129,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the printable access log in a real brows
       const key = ['Dossier beschikbaar gesteld', 'Dossier ingezien', 'Dossier ingezien', 'Dossier ingezien']
       const positions = key.reduce<number[]>((acc, words) => [...acc, what.indexOf(words, (acc.at(-1) ?? -1) + 1)], [])
       expect(positions.every((p) => p >= 0), what.join(' | ')).toBe(true)
-      expect(what[0]).toBe('Uw toestemming (of weigering) vastgelegd')
+      // The recorded consent names the form it rests on.
+      expect(what[0]).toMatch(/^Uw toestemming \(of weigering\) vastgelegd\s+Formulier: overdracht-toestemming versie 2026-01$/)
       for (const w of what) expect(w).not.toMatch(/\b[a-z]+\.[a-z]+\b/) // no raw event codes
 
       const [upload, escortRead, refusedRead, emergencyRead] = positions as [number, number, number, number]
