@@ -379,3 +379,136 @@ describe('property: what the consent excludes never appears in the released bund
     expect(DEFAULT_PROVISIONS.length).toBe(2)
   })
 })
+
+describe('ways around the exclusions that are closed', () => {
+  const psyCondition = (extra: Record<string, unknown> = {}) => ({
+    resourceType: 'Condition',
+    subject: { reference: 'urn:uuid:8f1b3c1e-6f0a-4c7e-9d51-1f5f6c0e0001' },
+    code: { coding: [{ system: 'http://snomed.info/sct', code: '35489007', display: 'Depressive disorder' }], text: 'CANARY-NESTED' },
+    ...extra,
+  })
+
+  it('after the consent is withdrawn, or refused, an emergency read still leaves out what the consent had excluded', async () => {
+    for (const how of ['withdrawn', 'refused'] as const) {
+      const vNummer = newVNummer()
+      const consent = consentWith(vNummer, { underHandover: [denyLabels(['PSY'], ['medical-escort'])] })
+      const recorded = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consent })
+      expect(recorded.status, await text(recorded)).toBe(201)
+      const id = ((await recorded.json()) as Consent).id!
+      const bundle = handoverBundle(vNummer, [psyCondition() as unknown as Resource])
+      expect((await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: bundle })).status).toBe(201)
+      t.clock.advance(60_000)
+      const after =
+        how === 'withdrawn'
+          ? await t.put(`/fhir/Consent/${id}`, { as: 'gzaDoctor', body: { ...consent, id, status: 'inactive' } })
+          : await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consentResource({ vNummer, status: 'rejected' }) })
+      expect(after.status, await text(after)).toBeLessThan(300)
+      t.clock.advance(60_000)
+      const res = await t.get(`/fhir/Patient/${await patientIdOf(vNummer)}/$handover`, {
+        as: 'escortNurse',
+        headers: { 'x-emergency-reason': 'Patient collapsed during transport, history needed' },
+      })
+      const body = await res.text()
+      expect(res.status, body).toBe(200)
+      expect(body, how).not.toContain('CANARY-NESTED')
+      expect(tagged(JSON.parse(body) as Bundle)).toBe(true)
+    }
+  })
+
+  it('a resource nested in a Bundle or Parameters entry is excluded by its class, at release and at intake', async () => {
+    const vNummer = newVNummer()
+    const token = await recordConsent(consentWith(vNummer, { underHandover: [denyClasses(['Condition'])] }))
+    const nested = [
+      { resourceType: 'Bundle', type: 'collection', entry: [{ resource: psyCondition({ code: { text: 'CANARY-NESTED' } }) }] },
+      { resourceType: 'Parameters', parameter: [{ name: 'x', resource: psyCondition({ code: { text: 'CANARY-NESTED' } }) }] },
+    ] as unknown as Resource[]
+    const refused = await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: handoverBundle(vNummer, nested) })
+    expect(refused.status, await text(refused)).toBe(422)
+    expect((await t.post('/fhir/Bundle?own-copy=true', { as: 'gzaDoctor', body: handoverBundle(vNummer, nested) })).status).toBe(201)
+    const released = await release(await patientIdOf(vNummer), 'escortNurse', token)
+    expect(JSON.stringify(released)).not.toContain('CANARY-NESTED')
+  })
+
+  it('a class that is not a concrete FHIR R4 resource type is refused, so a consent never holds an exclusion that excludes nothing', async () => {
+    for (const code of ['Conditon', 'DomainResource', 'Resource', 'ConditionDefinition', 'Patient']) {
+      const res = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consentWith(newVNummer(), { underHandover: [denyClasses([code])] }) })
+      expect(res.status, `${code}: ${await text(res)}`).toBe(422)
+    }
+  })
+
+  it('a deny ending in the current month ("2026-11") holds for the whole month; leap seconds are read, not a 500', async () => {
+    const vNummer = newVNummer()
+    const consent = consentWith(vNummer, { underHandover: [{ ...denyLabels(['PSY'], ['medical-escort']), period: { end: '2026-11' } }] })
+    consent.dateTime = '2026-11-23T23:59:60Z'
+    const token = await recordConsent(consent)
+    expect((await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: handoverBundle(vNummer, [psyCondition() as unknown as Resource]) })).status).toBe(201)
+    expect(JSON.stringify(await release(await patientIdOf(vNummer), 'escortNurse', token))).not.toContain('CANARY-NESTED')
+    const bad = consentWith(newVNummer(), { underHandover: [{ ...denyLabels(['PSY']), period: { end: '2026-02-30' } }] })
+    const res = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: bad })
+    expect(res.status, await text(res)).toBeGreaterThanOrEqual(400)
+    expect(res.status).toBeLessThan(500)
+  })
+
+  it('references by identifier, display, absolute URL, upper-case urn, condition, link and canonical to a left-out entry are masked or dropped; a labelled bundle releases only the Patient', () => {
+    const categories = DEFAULT_SENSITIVE_CATEGORIES
+    const left = { resourceType: 'Condition', identifier: [{ system: 'urn:oid:1.2.3', value: 'dep-1' }], code: { coding: [{ system: 'http://snomed.info/sct', code: '35489007' }] } }
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      link: [{ relation: 'self', url: 'http://gza.example/fhir/Condition/dep1' }],
+      entry: [
+        { fullUrl: 'urn:uuid:aaaaaaaa-0000-4000-8000-0000000000a1', resource: { resourceType: 'Patient', id: 'p' } },
+        { fullUrl: 'http://gza.example/fhir/Condition/dep1', resource: left },
+        {
+          fullUrl: 'urn:uuid:aaaaaaaa-0000-4000-8000-0000000000a2',
+          link: [{ relation: 'related', url: 'http://gza.example/fhir/Condition/dep1' }],
+          resource: {
+            resourceType: 'Observation',
+            status: 'final',
+            code: { text: 'kept' },
+            focus: [
+              { identifier: { system: 'urn:oid:1.2.3', value: 'dep-1' }, display: 'CANARY-DISPLAY-1' },
+              { display: 'CANARY-DISPLAY-2' },
+              { reference: 'Condition/dep1' },
+              { reference: 'Condition/dep1/_history/2' },
+              { reference: 'Condition?identifier=urn:oid:1.2.3|dep-1' },
+            ],
+            derivedFrom: [{ reference: 'URN:UUID:AAAAAAAA-0000-4000-8000-0000000000A9' }],
+            extension: [{ url: 'http://example.org/see', valueCanonical: 'http://gza.example/fhir/Condition/dep1' }],
+          },
+        },
+      ],
+    } as unknown as Bundle
+    // The upper-case urn points at an entry that is left out too.
+    bundle.entry!.push({ fullUrl: 'urn:uuid:aaaaaaaa-0000-4000-8000-0000000000a9', resource: { ...left, id: 'second' } as unknown as Resource })
+    const released = minimiseBundle(bundle, { labels: ['PSY'], classes: [] }, categories)
+    const json = JSON.stringify(released)
+    for (const gone of ['dep1', 'dep-1', 'CANARY-DISPLAY', '0000000000a9', '0000000000A9', '"link"', 'valueCanonical']) expect(json, gone).not.toContain(gone)
+    const kept = released.entry!.find((e) => e.resource?.resourceType === 'Observation')!.resource as unknown as { focus: unknown[] }
+    expect(kept.focus).toHaveLength(5)
+    expectValidR4(released)
+
+    const labelled = minimiseBundle(
+      { ...bundle, meta: { security: [{ system: 'urn:oid:2.16.840.1.113883.5.4', code: 'PSY' }] } },
+      { labels: ['PSY'], classes: [] },
+      categories,
+    )
+    expect(labelled.entry!.map((e) => e.resource!.resourceType)).toEqual(['Patient'])
+    expect(JSON.stringify(labelled.meta)).not.toContain('PSY')
+  })
+
+  it('the classification knows each code system by its other official identifiers, and codes with spaces, invisible characters, terms or no system', () => {
+    const c = DEFAULT_SENSITIVE_CATEGORIES
+    const of = (coding: Record<string, string>) => [...c.classify({ resourceType: 'Condition', code: { coding: [coding] } })]
+    expect(of({ system: 'urn:oid:2.16.840.1.113883.6.96', code: '35489007' })).toEqual(['PSY'])
+    expect(of({ system: 'https://SNOMED.info/sct/', code: '35489007 |Depressive disorder|' })).toEqual(['PSY'])
+    expect(of({ system: 'http://hl7.org/fhir/sid/icd-10-nl', code: 'F 32.1' })).toEqual(['PSY'])
+    expect(of({ system: 'http://hl7.org/fhir/sid/icd-10', code: 'F32\u200b.1' })).toEqual(['PSY'])
+    expect(of({ system: 'http://hl7.org/fhir/sid/icpc-1-nl', code: 'P76' })).toEqual(['PSY'])
+    expect(of({ system: 'http://hl7.org/fhir/sid/icpc-1', code: 'B90' })).toEqual(['HIV'])
+    expect(of({ system: 'http://www.whocc.no/atc/', code: 'n05ax08' })).toEqual(['PSY'])
+    expect(of({ code: '35489007' })).toEqual(['PSY'])
+    expect([...c.classify({ meta: { security: [{ system: 'http://hl7.org/fhir/v3/ActCode', code: 'HIV' }] } })]).toEqual(['HIV'])
+    expect(of({ system: 'http://snomed.info/sct', code: '38341003' })).toEqual([])
+  })
+})

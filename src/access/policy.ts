@@ -451,7 +451,7 @@ function decideDossierRead(request: AccessRequest, facts: Facts, now: Date): Dec
 
   // Break-the-glass overrides the missing token, not the patient's own exclusions: what a consent
   // in force withholds from this recipient stays withheld in an emergency too.
-  const excluded = () => contentExclusions(facts.consents ?? [], 'handover', request.principal, now)
+  const excluded = () => emergencyExclusions(facts.consents ?? [], request.principal, now)
   if (facts.emergencyReason !== undefined) {
     if (emergencyReasonLength(facts.emergencyReason) < EMERGENCY_REASON_MIN_LENGTH) return deny('deny-emergency-reason')
     return withholding(permit('permit-emergency', 'CONFLICT_OF_DUTIES', ['audit-break-glass', 'open-emergency-window', 'open-emergency-review']), excluded())
@@ -552,11 +552,38 @@ export function contentExclusions(
   principal: { org: string; orgType: string; big?: string | undefined },
   now: Date,
 ): ContentExclusion {
+  return exclusionsOf(effectiveConsents(consents, now), purpose, principal, now)
+}
+
+/**
+ * The exclusions an emergency read keeps. Break-the-glass overrides the missing token, not what the
+ * patient asked to keep back: with consents in force, theirs; with none (withdrawn, or refused
+ * since), those of every consent the patient ever gave, since a later "no" to sharing never
+ * widened what an earlier "yes, but not this" allowed.
+ */
+export function emergencyExclusions(
+  consents: readonly ConsentFact[],
+  principal: { org: string; orgType: string; big?: string | undefined },
+  now: Date,
+): ContentExclusion {
+  const effective = effectiveConsents(consents, now)
+  if (effective.length > 0) return exclusionsOf(effective, 'handover', principal, now)
+  return exclusionsOf(consents.filter((c) => c.status !== 'rejected'), 'handover', principal, now, { ignorePeriods: true })
+}
+
+function exclusionsOf(
+  consents: readonly ConsentFact[],
+  purpose: string,
+  principal: { org: string; orgType: string; big?: string | undefined },
+  now: Date,
+  options: { ignorePeriods?: boolean } = {},
+): ContentExclusion {
   const labels = new Set<string>()
   const classes = new Set<string>()
-  for (const consent of effectiveConsents(consents, now)) {
+  for (const consent of consents) {
     for (const provision of consent.provisions) {
-      if (provision.content === undefined || !inPeriod(provision.period, now)) continue
+      if (provision.content === undefined) continue
+      if (!options.ignorePeriods && !inPeriod(provision.period, now)) continue
       if (provision.purposes.length > 0 && !provision.purposes.includes(purpose)) continue
       if (provision.actors.length > 0 && !provision.actors.some((a) => actorMatches(a, principal))) continue
       for (const l of provision.content.labels) labels.add(l)

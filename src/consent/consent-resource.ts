@@ -5,6 +5,9 @@ import { ORG_TYPES } from '../http/principal.js'
 import type { Actor, ContentExclusion, Period, ProvisionFact, Purpose } from '../access/policy.js'
 import { DEFAULT_SENSITIVE_CATEGORIES, SECURITY_LABEL_SYSTEM, type SensitiveCategories } from './sensitive-categories.js'
 import { DEFAULT_CONSENT_FORMS, type ConsentFormCatalogue } from './consent-forms.js'
+import { fhirInstant } from '../fhir/instant.js'
+import { isResourceType } from '@medplum/core'
+import { loadR4Definitions } from '../fhir/definitions.js'
 
 export const CONSENT_SCOPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/consentscope'
 export const LOINC = 'http://loinc.org'
@@ -96,6 +99,7 @@ export function parseConsent(
     problem('required', `Consent.patient must identify the patient by V-nummer (identifier.system ${SYSTEM.vNummer})`, 'Consent.patient.identifier')
   }
   if (!consent.dateTime) problem('required', 'Consent.dateTime (when the patient decided) is required', 'Consent.dateTime')
+  else if (fhirInstant(consent.dateTime, 'start') === undefined) problem('value', 'Consent.dateTime is not a valid FHIR dateTime', 'Consent.dateTime')
   const orgs = consent.organization ?? []
   if (!orgs.some((o) => o.identifier?.system === SYSTEM.ura && o.identifier.value)) {
     problem('required', `Consent.organization must name the recording organisation by URA (${SYSTEM.ura})`, 'Consent.organization')
@@ -117,6 +121,7 @@ export function parseConsent(
       problem('required', 'An active consent must have a provision of type "permit" with nested provisions per purpose', 'Consent.provision')
     } else {
       if (root.type !== 'permit') problem('value', 'Consent.provision.type must be "permit"', 'Consent.provision.type')
+      checkPeriod(root.period, 'Consent.provision.period', problem)
       period = toPeriod(root.period)
       if (period?.start && period.end && period.start >= period.end) {
         problem('invariant', 'Consent.provision.period must start before it ends', 'Consent.provision.period')
@@ -133,7 +138,7 @@ export function parseConsent(
     status: consent.status as 'active' | 'rejected',
     organizations: orgs.flatMap((o) => (o.identifier?.system === SYSTEM.ura && o.identifier.value ? [o.identifier.value] : [])),
     patient: { system: SYSTEM.vNummer, value: patientId!.value!.trim() },
-    recordedAt: new Date(consent.dateTime!),
+    recordedAt: fhirInstant(consent.dateTime!, 'start')!,
     ...(period ? { period } : {}),
     ...(form?.code ? { formType: form.code } : {}),
     ...(form?.version ? { formVersion: form.version } : {}),
@@ -235,6 +240,7 @@ function collectProvisions(
     if (p.type === 'permit' && actors.length === 0) {
       problem('required', 'A permit provision must name its recipients (actor with role IRCP)', `${here}.actor`)
     }
+    checkPeriod(p.period, `${here}.period`, problem)
     const own = toPeriod(p.period)
     if (content) {
       // Excludes content for the recipients and purposes of the permit it sits in, unless it names its own.
@@ -283,8 +289,15 @@ function contentExclusion(p: ConsentProvision, here: string, problem: Problem, c
   return { labels: [...new Set(labels)].sort(), classes: [...new Set(classes)].sort() }
 }
 
-/** Resource types a consent may exclude; the Patient itself is the subject of every handover. */
-const isExcludableType = (code: string) => /^[A-Z][A-Za-z]{2,40}$/.test(code) && code !== 'Patient' && code !== 'Bundle'
+/**
+ * Resource types a consent may exclude: concrete FHIR R4 resource types (not Resource or
+ * DomainResource, not a misspelling or an R5 type, which would exclude nothing), except the
+ * Patient, the subject of every handover.
+ */
+function isExcludableType(code: string): boolean {
+  loadR4Definitions()
+  return code !== 'Patient' && isResourceType(code) === true
+}
 
 /**
  * Provision elements that narrow what may be released (by content, data, time of the data or kind
@@ -322,7 +335,22 @@ export function referenceToActor(ref: Reference | undefined): Actor | undefined 
   return undefined
 }
 
+/**
+ * A FHIR Period as decision facts: the start's first moment, and the first moment after the end
+ * (an end of "2026-12" includes December). Undefined parts of an unreadable period are reported by
+ * `checkPeriod`; here they are left out.
+ */
 function toPeriod(p: { start?: string; end?: string } | undefined): Period | undefined {
   if (!p || (!p.start && !p.end)) return undefined
-  return { ...(p.start ? { start: new Date(p.start) } : {}), ...(p.end ? { end: new Date(p.end) } : {}) }
+  const start = p.start ? fhirInstant(p.start, 'start') : undefined
+  const end = p.end ? fhirInstant(p.end, 'end') : undefined
+  return { ...(start ? { start } : {}), ...(end ? { end } : {}) }
+}
+
+/** Refuses a period whose start or end is not a FHIR date or dateTime this service can read. */
+function checkPeriod(p: { start?: string; end?: string } | undefined, path: string, problem: Problem): void {
+  for (const edge of ['start', 'end'] as const) {
+    const value = p?.[edge]
+    if (value !== undefined && fhirInstant(value, edge) === undefined) problem('value', `${path}.${edge} is not a valid FHIR date or dateTime`, `${path}.${edge}`)
+  }
 }

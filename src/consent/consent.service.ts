@@ -7,6 +7,7 @@ import { badRequest, conflict, notFound, OutcomeError, issue, unprocessable } fr
 import { SYSTEM } from '../fhir/systems.js'
 import { dataKeyForReading, dataKeyForWriting } from '../patient/data-keys.js'
 import { decryptContent, encryptContent } from '../patient/envelope.js'
+import { fhirInstant } from '../fhir/instant.js'
 import { findOrCreatePatient, findPatient, findPatientIdsByIdentifiers, lockPatient } from '../patient/patient.repository.js'
 import { withDecision } from '../access/enforce.js'
 import { decide, NO_RELATIONSHIP } from '../access/policy.js'
@@ -188,9 +189,9 @@ export async function issueTokenForRecipient(deps: Deps, ctx: AuditContext, id: 
   if (periodParam && !period) throw badRequest('period must be a valuePeriod', ["Parameters.parameter.where(name='period')"])
 
   // A start in the past adds nothing: the token is valid from now.
-  const startAt = period?.start ? new Date(period.start) : undefined
+  const startAt = period?.start ? (fhirInstant(period.start, 'start') ?? new Date(NaN)) : undefined
   const notBefore = startAt && startAt.getTime() > clock.now().getTime() ? startAt : undefined
-  const end = period?.end ? new Date(period.end) : undefined
+  const end = period?.end ? (fhirInstant(period.end, 'end') ?? new Date(NaN)) : undefined
   if ((startAt && Number.isNaN(startAt.getTime())) || (end && Number.isNaN(end.getTime()))) {
     throw badRequest('period must have valid start and end instants', ["Parameters.parameter.where(name='period')"])
   }

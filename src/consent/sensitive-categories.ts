@@ -20,7 +20,42 @@ export interface SensitiveCategories {
   classify(resource: unknown): Set<string>
 }
 
-const normaliseIcd = (code: string) => code.toUpperCase().replace(/\./g, '')
+const normaliseIcd = (code: string) => code.toUpperCase().replace(/[.\-\s]/g, '')
+
+/**
+ * Other official identifiers of the same code systems (OIDs, legacy and national URIs), so that a
+ * coding cannot escape its category by the way its system is spelled. Compared after lower-casing,
+ * dropping a trailing slash and reading https as http.
+ */
+const SYSTEM_ALIASES: Record<string, string> = {
+  'urn:oid:2.16.840.1.113883.5.4': SECURITY_LABEL_SYSTEM,
+  'http://hl7.org/fhir/v3/actcode': SECURITY_LABEL_SYSTEM,
+  'http://terminology.hl7.org/codesystem/v3-actcode': SECURITY_LABEL_SYSTEM,
+  'urn:oid:2.16.840.1.113883.6.96': 'http://snomed.info/sct',
+  'http://snomed.info/sct': 'http://snomed.info/sct',
+  'urn:oid:2.16.840.1.113883.6.1': 'http://loinc.org',
+  'http://loinc.org': 'http://loinc.org',
+  'urn:oid:2.16.840.1.113883.6.3': ICD10,
+  'urn:oid:2.16.840.1.113883.6.90': ICD10,
+  'http://hl7.org/fhir/sid/icd-10': ICD10,
+  'http://hl7.org/fhir/sid/icd-10-nl': ICD10,
+  'http://hl7.org/fhir/sid/icd-10-cm': ICD10,
+  'http://hl7.org/fhir/sid/icd-10-de': ICD10,
+  'urn:oid:2.16.840.1.113883.6.73': 'http://www.whocc.no/atc',
+  'http://www.whocc.no/atc': 'http://www.whocc.no/atc',
+  'http://hl7.org/fhir/sid/icpc-1-nl': 'http://hl7.org/fhir/sid/icpc-1-nl',
+  'http://hl7.org/fhir/sid/icpc-1': 'http://hl7.org/fhir/sid/icpc-1-nl',
+  'http://hl7.org/fhir/sid/icpc-2': 'http://hl7.org/fhir/sid/icpc-1-nl',
+  'urn:oid:2.16.840.1.113883.2.4.4.31.1': 'http://hl7.org/fhir/sid/icpc-1-nl',
+}
+
+export function canonicalSystem(system: string): string {
+  const key = system.trim().toLowerCase().replace(/\/+$/, '').replace(/^https:/, 'http:')
+  return SYSTEM_ALIASES[key] ?? system.trim()
+}
+
+/** Invisible and space characters a code may carry without changing what it says. */
+const INVISIBLE = /[\s\u00a0\u200b-\u200d\u2060\ufeff]/g
 
 /**
  * Builds the classification from data of the shape of `sensitive-categories.json` (the shipped
@@ -39,7 +74,8 @@ export function sensitiveCategories(data: unknown = shipped): SensitiveCategorie
     if (typeof c.code !== 'string' || !/^[A-Z]{2,10}$/.test(c.code)) throw new TypeError(`categories[${i}].code must be a v3 ActCode security label code`)
     if (typeof c.display?.nl !== 'string' || typeof c.display?.en !== 'string') throw new TypeError(`categories[${i}].display needs nl and en`)
     displays.set(c.code, c.display)
-    for (const [system, codes] of Object.entries(c.codes ?? {})) {
+    for (const [listed, codes] of Object.entries(c.codes ?? {})) {
+      const system = canonicalSystem(listed)
       for (const code of Object.keys(codes)) {
         if (system === ICD10) icdPrefixes.push({ prefix: normaliseIcd(code), label: c.code })
         else {
@@ -50,18 +86,29 @@ export function sensitiveCategories(data: unknown = shipped): SensitiveCategorie
     }
     for (const r of c.ranges ?? []) {
       if (typeof r.system !== 'string' || typeof r.from !== 'string' || typeof r.to !== 'string') throw new TypeError(`categories[${i}].ranges need system, from and to`)
-      ranges.push({ system: r.system, from: normaliseIcd(r.from), to: normaliseIcd(r.to), label: c.code })
+      ranges.push({ system: canonicalSystem(r.system), from: normaliseIcd(r.from), to: normaliseIcd(r.to), label: c.code })
     }
     for (const p of c.prefixes ?? []) {
       if (typeof p.system !== 'string' || typeof p.prefix !== 'string' || p.prefix === '') throw new TypeError(`categories[${i}].prefixes need system and prefix`)
-      prefixes.push({ system: p.system, prefix: p.prefix.toUpperCase(), label: c.code })
+      prefixes.push({ system: canonicalSystem(p.system), prefix: p.prefix.toUpperCase(), label: c.code })
     }
   }
   const labels = [...displays.keys()]
 
-  const categoriesOfCoding = (system: string, code: string, out: Set<string>) => {
-    if (system === SECURITY_LABEL_SYSTEM && displays.has(code)) out.add(code)
-    const label = exact.get(system)?.get(code)
+  const categoriesOfCoding = (rawSystem: string | undefined, rawCode: string, out: Set<string>) => {
+    const code = rawCode.replace(INVISIBLE, '')
+    if (rawSystem === undefined) {
+      // No system: the code is matched against every list, as it could be any of them.
+      for (const s of new Set([...exact.keys(), ICD10, SECURITY_LABEL_SYSTEM, ...prefixes.map((p) => p.system), ...ranges.map((r) => r.system)])) {
+        categoriesOfCoding(s, rawCode, out)
+      }
+      return
+    }
+    const system = canonicalSystem(rawSystem)
+    if (system === SECURITY_LABEL_SYSTEM && displays.has(code.toUpperCase())) out.add(code.toUpperCase())
+    // SNOMED CT written with its term ("35489007 |Depressive disorder|"): the concept id counts.
+    const lookup = system === 'http://snomed.info/sct' ? (/^\d+/.exec(code)?.[0] ?? code) : code
+    const label = exact.get(system)?.get(lookup)
     if (label) out.add(label)
     if (system === ICD10) {
       const n = normaliseIcd(code)
@@ -69,7 +116,8 @@ export function sensitiveCategories(data: unknown = shipped): SensitiveCategorie
       const block = n.slice(0, 3)
       for (const r of ranges) if (r.system === ICD10 && block >= r.from && block <= r.to) out.add(r.label)
     } else {
-      for (const r of ranges) if (r.system === system && code >= r.from && code <= r.to) out.add(r.label)
+      const upper = code.toUpperCase()
+      for (const r of ranges) if (r.system === system && upper.slice(0, r.from.length) >= r.from && upper.slice(0, r.to.length) <= r.to) out.add(r.label)
     }
     const upper = code.toUpperCase()
     for (const p of prefixes) if (p.system === system && upper.startsWith(p.prefix)) out.add(p.label)
@@ -90,7 +138,9 @@ export function sensitiveCategories(data: unknown = shipped): SensitiveCategorie
           continue
         }
         const o = node as Record<string, unknown>
-        if (typeof o.system === 'string' && typeof o.code === 'string') categoriesOfCoding(o.system, o.code.trim(), out)
+        if (typeof o.code === 'string' && (typeof o.system === 'string' || o.system === undefined)) {
+          categoriesOfCoding(typeof o.system === 'string' ? o.system : undefined, o.code, out)
+        }
         for (const value of Object.values(o)) if (typeof value === 'object') stack.push(value)
       }
       return out
