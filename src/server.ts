@@ -24,7 +24,9 @@ async function main(): Promise<void> {
     const banner = [
       '',
       '!!! DEVELOPMENT MODE: no identity provider is configured. !!!',
-      `!!! The service made its own issuer key and master key in ${config.dataDir}.`,
+      config.masterKey
+        ? `!!! The service made its own issuer key in ${config.dataDir} (the master key is OVERDRACHT_MASTER_KEY).`
+        : `!!! The service made its own issuer key and master key in ${config.dataDir}.`,
       '!!! Anyone with that folder can mint caller tokens (npm run token). Never use this with real patient data.',
       '',
     ].join('\n')
