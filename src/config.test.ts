@@ -28,6 +28,13 @@ describe('configuration', () => {
   it('a JWKS must come from exactly one place', () => {
     expect(() => loadConfig({ ...idp, OVERDRACHT_AUTH_JWKS_FILE: '/x.json', OVERDRACHT_BIG_REGISTER_URL: 'https://big', OVERDRACHT_MASTER_KEY: key })).toThrow(/exactly one/)
   })
+  it('the public base URL is an http(s) origin with an optional path, kept without its trailing slash', () => {
+    expect(loadConfig({}).settings.publicBaseUrl).toBeUndefined()
+    expect(loadConfig({ OVERDRACHT_PUBLIC_BASE_URL: 'https://overdracht.example/' }).settings.publicBaseUrl).toBe('https://overdracht.example')
+    for (const bad of ['ftp://x', 'not a url', 'https://x/?a=1', 'https://user:pw@x']) {
+      expect(() => loadConfig({ OVERDRACHT_PUBLIC_BASE_URL: bad }), bad).toThrow(/OVERDRACHT_PUBLIC_BASE_URL/)
+    }
+  })
   it('metrics are off unless a port is set; the port, host and token are checked and named', () => {
     expect(loadConfig({}).metrics).toBeUndefined()
     expect(loadConfig({ OVERDRACHT_METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '127.0.0.1', token: undefined })

@@ -150,6 +150,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       throw new ConfigError(`OVERDRACHT_CONSENT_FORMS_FILE: ${err instanceof Error ? err.message : 'unreadable'}`)
     }
   }
+  const publicBaseUrl = env.OVERDRACHT_PUBLIC_BASE_URL?.replace(/\/+$/, '') || undefined
+  if (publicBaseUrl !== undefined) {
+    let url: URL | undefined
+    try {
+      url = new URL(publicBaseUrl)
+    } catch {
+      url = undefined
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.username) {
+      throw new ConfigError('OVERDRACHT_PUBLIC_BASE_URL must be an http(s) URL without query, fragment or credentials')
+    }
+  }
   const port = positiveInt(env, 'PORT', 8080)
   if (port > 65535) throw new ConfigError('PORT must be at most 65535')
   let metrics: Config['metrics']
@@ -207,6 +219,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       contactLines: contactLines,
       sensitiveCategories: categories,
       consentForms: forms,
+      ...(publicBaseUrl ? { publicBaseUrl } : {}),
     },
   }
 }

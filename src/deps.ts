@@ -45,6 +45,11 @@ export interface Settings {
   sensitiveCategories: SensitiveCategories
   /** The consent forms in use, per version and language. */
   consentForms: ConsentFormCatalogue
+  /**
+   * The service's public base URL (`https://overdracht.example`), for absolute Location headers,
+   * fullUrls and links; undefined: the request's own origin.
+   */
+  publicBaseUrl?: string
 }
 
 export const DEFAULT_SETTINGS: Settings = {

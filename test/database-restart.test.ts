@@ -201,7 +201,7 @@ async function loadOn(service: Service) {
           answer.transientOutcome = false
         }
       }
-      if (kind === 'upload' && res.status === 201) answer.bundleId = /^\/fhir\/Bundle\/([^/]+)\//.exec(res.headers.get('location') ?? '')?.[1]
+      if (kind === 'upload' && res.status === 201) answer.bundleId = /\/fhir\/Bundle\/([^/]+)\//.exec(res.headers.get('location') ?? '')?.[1]
       if (kind === 'consent' && res.status === 201) answer.body = res.headers.get('x-consent-token') ?? ''
     } catch (err) {
       answer.end = performance.now()

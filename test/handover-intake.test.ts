@@ -34,7 +34,7 @@ describe('bundle intake', () => {
     expect(created.status, await created.clone().text()).toBe(201)
     expect(created.headers.get('content-type')).toContain('application/fhir+json')
     const location = created.headers.get('location')!
-    expect(location).toMatch(/^\/fhir\/Bundle\/[0-9a-f-]{36}\/_history\/1$/)
+    expect(location).toMatch(/^http:\/\/localhost\/fhir\/Bundle\/[0-9a-f-]{36}\/_history\/1$/)
     expect(created.headers.get('etag')).toBe('W/"1"')
     const body = (await created.json()) as Bundle
     expect(body.meta?.versionId).toBe('1')

@@ -18,7 +18,7 @@ const text = (res: Response) => res.clone().text()
 async function create(as: CallerName, spec: TaskSpec): Promise<Task> {
   const res = await t.post('/fhir/Task', { as, body: taskResource(spec) })
   expect(res.status, await text(res)).toBe(201)
-  expect(res.headers.get('location')).toMatch(/^\/fhir\/Task\/[0-9a-f-]{36}\/_history\/1$/)
+  expect(res.headers.get('location')).toMatch(/^http:\/\/localhost\/fhir\/Task\/[0-9a-f-]{36}\/_history\/1$/)
   return (await res.json()) as Task
 }
 
@@ -104,6 +104,19 @@ describe('announcing tasks', () => {
   it('another organisation cannot list someone else inbox', async () => {
     const res = await t.get(`/fhir/Task?owner=${URA.escort}`, { as: 'coaCaseManager' })
     expect(res.status, await text(res)).toBe(403)
+  })
+})
+
+describe('absolute locations', () => {
+  it('a created Task is located on the configured public base URL', async () => {
+    const other = await createTestApp({ settings: { publicBaseUrl: 'https://overdracht.example', departureAuthorities: [URA.dtv] } })
+    try {
+      const res = await other.post('/fhir/Task', { as: 'regievoerder', body: taskResource({ vNummer: newVNummer(), requester: URA.dtv, owner: URA.escort, start: inDays(2) }) })
+      expect(res.status, await text(res)).toBe(201)
+      expect(res.headers.get('location')).toMatch(/^https:\/\/overdracht\.example\/fhir\/Task\/[0-9a-f-]{36}\/_history\/1$/)
+    } finally {
+      await other.close()
+    }
   })
 })
 

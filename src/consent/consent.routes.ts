@@ -3,7 +3,7 @@ import type { Consent, Parameters } from '@medplum/fhirtypes'
 import type { Deps } from '../deps.js'
 import { badRequest } from '../fhir/outcome.js'
 import type { AppEnv } from '../http/app-env.js'
-import { etag, fhirJson, readResource } from '../http/fhir-io.js'
+import { etag, fhirJson, readResource, fhirBase } from '../http/fhir-io.js'
 import { auditContext, refuseUnlessMayAttempt } from '../access/enforce.js'
 import { consentFormCheck, findingsToParameters } from './form-check.service.js'
 import { issueTokenForRecipient, readConsent, recordConsent, searchConsents, withdrawConsent } from './consent.service.js'
@@ -26,7 +26,7 @@ export function consentRoutes(deps: Deps) {
     const consent = await readResource<Consent>(c, 'Consent', { validator: deps.validator })
     const recorded = await recordConsent(deps, ctx, consent)
     const headers: Record<string, string> = {
-      Location: `/fhir/Consent/${recorded.id}/_history/${recorded.version}`,
+      Location: `${fhirBase(c, deps.settings.publicBaseUrl)}/Consent/${recorded.id}/_history/${recorded.version}`,
       ETag: etag(recorded.version),
     }
     if (recorded.token) {

@@ -5,7 +5,7 @@ import type { Deps } from '../deps.js'
 import { auditContext } from '../access/enforce.js'
 import { notFound, unprocessable } from '../fhir/outcome.js'
 import type { AppEnv } from '../http/app-env.js'
-import { decodeUtf8Header, etag, fhirJson, rawFhirJson, readResource } from '../http/fhir-io.js'
+import { decodeUtf8Header, etag, fhirJson, rawFhirJson, readResource, fhirBase } from '../http/fhir-io.js'
 import { checkHandoverBundle } from './intake.js'
 import { authoriseUploadAttempt, readDossier, uploadBundle, type StoredBundle } from './handover.service.js'
 import { searchPatients } from '../patient/patient.service.js'
@@ -32,7 +32,7 @@ export function handoverRoutes(deps: Deps) {
     const ownCopy = c.req.query('own-copy')
     if (ownCopy !== undefined && ownCopy !== 'true' && ownCopy !== 'false') throw badRequest('own-copy must be true or false', ['own-copy'])
     const stored = await uploadBundle(deps, ctx, bundle, subject, { ownCopy: ownCopy === 'true' })
-    const headers = { ...versionHeaders(stored), Location: `/fhir/Bundle/${stored.id}/_history/${stored.version}` }
+    const headers = { ...versionHeaders(stored), Location: `${fhirBase(c, deps.settings.publicBaseUrl)}/Bundle/${stored.id}/_history/${stored.version}` }
     if (c.req.header('prefer')?.includes('return=minimal')) {
       for (const [k, v] of Object.entries(headers)) c.header(k, v)
       return c.body(null, 201)
@@ -53,7 +53,7 @@ export function handoverRoutes(deps: Deps) {
 
   app.get('/Patient/:id/$handover', async (c) => {
     const stored = await readDossier(deps, auditContext(c.var.principal, c.var.requestId), { patientId: c.req.param('id') }, readOptions(c))
-    return rawFhirJson(c, stored.text, 200, { ...versionHeaders(stored), 'Content-Location': `/fhir/Bundle/${stored.id}` })
+    return rawFhirJson(c, stored.text, 200, { ...versionHeaders(stored), 'Content-Location': `${fhirBase(c, deps.settings.publicBaseUrl)}/Bundle/${stored.id}` })
   })
 
   app.get('/Patient', async (c) => {

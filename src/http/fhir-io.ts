@@ -60,6 +60,14 @@ export function rawFhirJson(c: Context<AppEnv>, text: string, status = 200, head
 export const etag = (version: number | string) => `W/"${version}"`
 
 /**
+ * The FHIR base URL as clients should use it: the configured public base URL, or the origin the
+ * request came to, followed by /fhir. Every Location, fullUrl and link is absolute on it.
+ */
+export function fhirBase(c: Context<AppEnv>, publicBaseUrl: string | undefined): string {
+  return `${publicBaseUrl ?? new URL(c.req.url).origin}/fhir`
+}
+
+/**
  * A header value as the client wrote it in UTF-8. Node hands header bytes over as latin1
  * characters; a value that is not valid UTF-8 is refused (400) rather than stored garbled.
  */

@@ -4,7 +4,7 @@ import { auditContext } from '../access/enforce.js'
 import type { Deps } from '../deps.js'
 import { badRequest } from '../fhir/outcome.js'
 import type { AppEnv } from '../http/app-env.js'
-import { etag, fhirJson, readResource } from '../http/fhir-io.js'
+import { etag, fhirJson, readResource, fhirBase } from '../http/fhir-io.js'
 import { changeTask, createTask, readTask, searchTaskList } from './task.service.js'
 
 export function taskRoutes(deps: Deps) {
@@ -13,7 +13,7 @@ export function taskRoutes(deps: Deps) {
   app.post('/Task', async (c) => {
     const task = await readResource<Task>(c, 'Task', { validator: deps.validator })
     const created = await createTask(deps, auditContext(c.var.principal, c.var.requestId), task)
-    return fhirJson(c, created, 201, { Location: `/fhir/Task/${created.id}/_history/1`, ETag: etag(1) })
+    return fhirJson(c, created, 201, { Location: `${fhirBase(c, deps.settings.publicBaseUrl)}/Task/${created.id}/_history/1`, ETag: etag(1) })
   })
 
   app.put('/Task/:id', async (c) => {
