@@ -451,7 +451,7 @@ function decideDossierRead(request: AccessRequest, facts: Facts, now: Date): Dec
 
   // Break-the-glass overrides the missing token, not the patient's own exclusions: what a consent
   // in force withholds from this recipient stays withheld in an emergency too.
-  const excluded = () => emergencyExclusions(facts.consents ?? [], request.principal, now)
+  const excluded = () => emergencyExclusions(facts.consents ?? [], now)
   if (facts.emergencyReason !== undefined) {
     if (emergencyReasonLength(facts.emergencyReason) < EMERGENCY_REASON_MIN_LENGTH) return deny('deny-emergency-reason')
     return withholding(permit('permit-emergency', 'CONFLICT_OF_DUTIES', ['audit-break-glass', 'open-emergency-window', 'open-emergency-review']), excluded())
@@ -557,24 +557,22 @@ export function contentExclusions(
 
 /**
  * The exclusions an emergency read keeps. Break-the-glass overrides the missing token, not what the
- * patient asked to keep back: with consents in force, theirs; with none (withdrawn, or refused
- * since), those of every consent the patient ever gave, since a later "no" to sharing never
- * widened what an earlier "yes, but not this" allowed.
+ * patient asked to keep back: whatever the patient excluded for any recipient is withheld from
+ * whoever breaks the glass (the reader is, by definition, not who the consent chose). With
+ * consents in force, theirs; with none (withdrawn, or refused since), those of every consent the
+ * patient ever gave, since a later "no" to sharing never widened an earlier "yes, but not this".
  */
-export function emergencyExclusions(
-  consents: readonly ConsentFact[],
-  principal: { org: string; orgType: string; big?: string | undefined },
-  now: Date,
-): ContentExclusion {
+export function emergencyExclusions(consents: readonly ConsentFact[], now: Date): ContentExclusion {
   const effective = effectiveConsents(consents, now)
-  if (effective.length > 0) return exclusionsOf(effective, 'handover', principal, now)
-  return exclusionsOf(consents.filter((c) => c.status !== 'rejected'), 'handover', principal, now, { ignorePeriods: true })
+  const source = effective.length > 0 ? effective : consents.filter((c) => c.status !== 'rejected')
+  return exclusionsOf(source, 'handover', undefined, now, { ignorePeriods: effective.length === 0 })
 }
 
+/** `principal` undefined: the exclusions for any recipient. */
 function exclusionsOf(
   consents: readonly ConsentFact[],
   purpose: string,
-  principal: { org: string; orgType: string; big?: string | undefined },
+  principal: { org: string; orgType: string; big?: string | undefined } | undefined,
   now: Date,
   options: { ignorePeriods?: boolean } = {},
 ): ContentExclusion {
@@ -585,7 +583,7 @@ function exclusionsOf(
       if (provision.content === undefined) continue
       if (!options.ignorePeriods && !inPeriod(provision.period, now)) continue
       if (provision.purposes.length > 0 && !provision.purposes.includes(purpose)) continue
-      if (provision.actors.length > 0 && !provision.actors.some((a) => actorMatches(a, principal))) continue
+      if (principal && provision.actors.length > 0 && !provision.actors.some((a) => actorMatches(a, principal))) continue
       for (const l of provision.content.labels) labels.add(l)
       for (const c of provision.content.classes) classes.add(c)
     }

@@ -66,6 +66,13 @@ export function parseConsent(
   const { categories } = rules
   const issues: OperationOutcomeIssue[] = []
   const problem = (code: OperationOutcomeIssue['code'], text: string, path: string) => issues.push(issue(code, text, [path]))
+  // A modifier extension changes what the consent means; one the service does not know would be ignored.
+  if (consent.modifierExtension?.length) problem('not-supported', 'The service does not know this modifier extension, so it cannot honour the consent as meant', 'Consent.modifierExtension')
+  const count = countProvisions(consent.provision)
+  if (count.provisions > MAX_PROVISIONS || count.actors > MAX_ACTORS) {
+    problem('too-costly', `A consent holds at most ${MAX_PROVISIONS} provisions and ${MAX_ACTORS} recipients in all`, 'Consent.provision')
+    return { issues }
+  }
 
   if (consent.status !== 'active' && consent.status !== 'rejected') {
     problem('value', 'A new consent must have status "active" (consent) or "rejected" (refusal); withdraw with PUT', 'Consent.status')
@@ -127,6 +134,7 @@ export function parseConsent(
         problem('invariant', 'Consent.provision.period must start before it ends', 'Consent.provision.period')
       }
       refuseUnenforceable(root, 'Consent.provision', problem)
+      if (root.modifierExtension?.length) problem('not-supported', 'The service does not know this modifier extension, so it cannot honour the provision as meant', 'Consent.provision.modifierExtension')
       collectProvisions(root.provision ?? [], 'Consent.provision.provision', provisions, problem, categories)
       if (!provisions.some((p) => p.type === 'permit' && p.content === undefined)) {
         problem('required', 'An active consent must permit at least one purpose for named recipients', 'Consent.provision.provision')
@@ -150,6 +158,23 @@ export function parseConsent(
 }
 
 type Problem = (code: OperationOutcomeIssue['code'], text: string, path: string) => void
+
+/** Bounds on a consent's provisions: the decision's cost grows with them, and real forms hold a handful. */
+export const MAX_PROVISIONS = 64
+export const MAX_ACTORS = 128
+
+function countProvisions(p: ConsentProvision | undefined): { provisions: number; actors: number } {
+  const out = { provisions: 0, actors: 0 }
+  const stack = p ? [p] : []
+  while (stack.length > 0) {
+    const next = stack.pop()!
+    out.provisions++
+    out.actors += next.actor?.length ?? 0
+    if (out.provisions > MAX_PROVISIONS) break
+    stack.push(...(next.provision ?? []))
+  }
+  return out
+}
 
 function parsePatientLanguage(consent: Consent, problem: Problem): string | undefined {
   const all = (consent.extension ?? []).filter((e) => e.url === PATIENT_LANGUAGE_EXTENSION)
@@ -209,6 +234,7 @@ function collectProvisions(
       problem('required', 'A nested provision must have type "permit" or "deny"', `${here}.type`)
       return
     }
+    if (p.modifierExtension?.length) problem('not-supported', 'The service does not know this modifier extension, so it cannot honour the provision as meant', `${here}.modifierExtension`)
     const content = p.type === 'deny' ? contentExclusion(p, here, problem, categories) : undefined
     refuseUnenforceable(p, here, problem, content !== undefined)
     const purposes: string[] = []

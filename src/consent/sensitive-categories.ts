@@ -50,12 +50,22 @@ const SYSTEM_ALIASES: Record<string, string> = {
 }
 
 export function canonicalSystem(system: string): string {
-  const key = system.trim().toLowerCase().replace(/\/+$/, '').replace(/^https:/, 'http:')
-  return SYSTEM_ALIASES[key] ?? system.trim()
+  const key = system.normalize('NFKC').replace(INVISIBLE, '').toLowerCase().replace(/[?#].*$/, '').replace(/\/+$/, '').replace(/^https:/, 'http:')
+  const known = SYSTEM_ALIASES[key]
+  if (known) return known
+  // Editions and versions of SNOMED CT (http://snomed.info/sct/11000146104/version/...), and the
+  // national and clinical modifications of ICD-10 (icd-10-gm, icd-10-cm, icd10, OIDs under .6.3).
+  if (key.startsWith('http://snomed.info/sct')) return 'http://snomed.info/sct'
+  if (/icd-?10/.test(key) || key.startsWith('urn:oid:2.16.840.1.113883.6.3.')) return ICD10
+  if (/icpc/.test(key)) return 'http://hl7.org/fhir/sid/icpc-1-nl'
+  return system.trim()
 }
 
-/** Invisible and space characters a code may carry without changing what it says. */
-const INVISIBLE = /[\s\u00a0\u200b-\u200d\u2060\ufeff]/g
+/** Characters a code may carry without changing what it says: spaces and every format character (Cf). */
+const INVISIBLE = /[\s\p{Cf}]/gu
+
+/** A code as compared: compatibility-normalised (fullwidth letters become plain), without invisible characters. */
+const cleanCode = (code: string) => code.normalize('NFKC').replace(INVISIBLE, '')
 
 /**
  * Builds the classification from data of the shape of `sensitive-categories.json` (the shipped
@@ -69,11 +79,16 @@ export function sensitiveCategories(data: unknown = shipped): SensitiveCategorie
   const ranges: { system: string; from: string; to: string; label: string }[] = []
   const prefixes: { system: string; prefix: string; label: string }[] = []
   const displays = new Map<string, { nl: string; en: string }>()
+  const labelAliases = new Map<string, string>()
   for (const [i, raw] of categories.entries()) {
     const c = raw as CategoryData
     if (typeof c.code !== 'string' || !/^[A-Z]{2,10}$/.test(c.code)) throw new TypeError(`categories[${i}].code must be a v3 ActCode security label code`)
     if (typeof c.display?.nl !== 'string' || typeof c.display?.en !== 'string') throw new TypeError(`categories[${i}].display needs nl and en`)
     displays.set(c.code, c.display)
+    for (const alias of (raw as { securityLabelAliases?: unknown }).securityLabelAliases as string[] | undefined ?? []) {
+      if (typeof alias !== 'string') throw new TypeError(`categories[${i}].securityLabelAliases must be codes`)
+      labelAliases.set(alias.toUpperCase(), c.code)
+    }
     for (const [listed, codes] of Object.entries(c.codes ?? {})) {
       const system = canonicalSystem(listed)
       for (const code of Object.keys(codes)) {
@@ -96,7 +111,7 @@ export function sensitiveCategories(data: unknown = shipped): SensitiveCategorie
   const labels = [...displays.keys()]
 
   const categoriesOfCoding = (rawSystem: string | undefined, rawCode: string, out: Set<string>) => {
-    const code = rawCode.replace(INVISIBLE, '')
+    const code = cleanCode(rawCode)
     if (rawSystem === undefined) {
       // No system: the code is matched against every list, as it could be any of them.
       for (const s of new Set([...exact.keys(), ICD10, SECURITY_LABEL_SYSTEM, ...prefixes.map((p) => p.system), ...ranges.map((r) => r.system)])) {
@@ -105,11 +120,18 @@ export function sensitiveCategories(data: unknown = shipped): SensitiveCategorie
       return
     }
     const system = canonicalSystem(rawSystem)
-    if (system === SECURITY_LABEL_SYSTEM && displays.has(code.toUpperCase())) out.add(code.toUpperCase())
-    // SNOMED CT written with its term ("35489007 |Depressive disorder|"): the concept id counts.
-    const lookup = system === 'http://snomed.info/sct' ? (/^\d+/.exec(code)?.[0] ?? code) : code
-    const label = exact.get(system)?.get(lookup)
-    if (label) out.add(label)
+    if (system === SECURITY_LABEL_SYSTEM) {
+      const upper = code.toUpperCase()
+      const label = displays.has(upper) ? upper : labelAliases.get(upper)
+      if (label) out.add(label)
+    }
+    // SNOMED CT with its term ("35489007 |Depressive disorder|") or an expression
+    // ("243796009:246090004=35489007"): every concept id in it counts.
+    const lookups = system === 'http://snomed.info/sct' ? [code, ...(code.match(/\d{6,18}/g) ?? [])] : [code]
+    for (const lookup of lookups) {
+      const label = exact.get(system)?.get(lookup)
+      if (label) out.add(label)
+    }
     if (system === ICD10) {
       const n = normaliseIcd(code)
       for (const p of icdPrefixes) if (n.startsWith(p.prefix)) out.add(p.label)
