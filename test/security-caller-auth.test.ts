@@ -249,3 +249,15 @@ describe('after the refusals', () => {
     for (const secret of presentedSecrets) expect(log.includes(secret), `the log holds ${secret.slice(0, 24)}…`).toBe(false)
   })
 })
+
+describe('the Bearer challenge (RFC 6750 section 3)', () => {
+  it('no credential: a challenge without an error code; a malformed header: invalid_request; a refused token: invalid_token', async () => {
+    const none = await t.app.request('/fhir/Patient?identifier=x')
+    expect(none.status).toBe(401)
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="overdracht"')
+    const malformed = await t.app.request('/fhir/Patient?identifier=x', { headers: { authorization: 'Basic dXNlcjpwdw==' } })
+    expect(malformed.headers.get('www-authenticate')).toBe('Bearer realm="overdracht", error="invalid_request"')
+    const refused = await t.app.request('/fhir/Patient?identifier=x', { headers: { authorization: 'Bearer not.a.token' } })
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="overdracht", error="invalid_token"')
+  })
+})

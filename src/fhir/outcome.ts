@@ -28,7 +28,12 @@ export const badRequest = (diagnostics: string, expression?: string[]) =>
   new OutcomeError(400, [issue('invalid', diagnostics, expression)])
 
 /** 401 with a Bearer challenge; no error code when no credentials were sent (RFC 6750 section 3.1). */
-export const unauthorized = (diagnostics: string, error: string | undefined = 'invalid_token') =>
+/**
+ * 401 with an RFC 6750 challenge: `error="invalid_token"` for a token that is not accepted,
+ * `invalid_request` for a malformed header, and no error code at all when no credential came
+ * (null), as section 3.1 asks.
+ */
+export const unauthorized = (diagnostics: string, error: 'invalid_token' | 'invalid_request' | null = 'invalid_token') =>
   new OutcomeError(401, [issue('login', diagnostics)], {
     'WWW-Authenticate': error ? `Bearer realm="overdracht", error="${error}"` : 'Bearer realm="overdracht"',
   })

@@ -111,7 +111,7 @@ export function accessPointOf(c: { env: unknown }): string {
 export function authenticate(callerKeys: CallerKeys, clock: Clock): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization')
-    if (header === undefined) throw unauthorized('Authorization header with a Bearer token is required', undefined)
+    if (header === undefined) throw unauthorized('Authorization header with a Bearer token is required', null)
     const match = /^Bearer ([A-Za-z0-9\-_.~+/]+=*)$/i.exec(header.trim())
     if (!match?.[1]) throw unauthorized('Authorization header must be "Bearer <token>"', 'invalid_request')
     c.set('principal', await verifyCallerToken(match[1], callerKeys, clock, accessPointOf(c)))
