@@ -162,6 +162,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       throw new ConfigError('OVERDRACHT_PUBLIC_BASE_URL must be an http(s) URL without query, fragment or credentials')
     }
   }
+  const corsOrigins = (env.OVERDRACHT_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  for (const origin of corsOrigins) {
+    let ok = false
+    try {
+      const url = new URL(origin)
+      ok = ['http:', 'https:'].includes(url.protocol) && url.origin === origin
+    } catch {
+      ok = false
+    }
+    if (!ok) throw new ConfigError(`OVERDRACHT_CORS_ORIGINS: "${origin.slice(0, 80)}" is not an origin (scheme://host[:port], no path or trailing slash)`)
+  }
   const port = positiveInt(env, 'PORT', 8080)
   if (port > 65535) throw new ConfigError('PORT must be at most 65535')
   let metrics: Config['metrics']
@@ -220,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       sensitiveCategories: categories,
       consentForms: forms,
       ...(publicBaseUrl ? { publicBaseUrl } : {}),
+      corsOrigins,
     },
   }
 }

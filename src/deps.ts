@@ -50,6 +50,8 @@ export interface Settings {
    * fullUrls and links; undefined: the request's own origin.
    */
   publicBaseUrl?: string
+  /** Origins (scheme://host[:port]) whose browser clients may call the API (CORS); empty: none. */
+  corsOrigins: readonly string[]
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -68,6 +70,7 @@ export const DEFAULT_SETTINGS: Settings = {
   retentionMs: 90 * 24 * 60 * 60 * 1000,
   sensitiveCategories: DEFAULT_SENSITIVE_CATEGORIES,
   consentForms: DEFAULT_CONSENT_FORMS,
+  corsOrigins: [],
 }
 
 /** Everything the app depends on, passed in explicitly: no module singletons. */

@@ -115,6 +115,11 @@ const MATRIX: Record<string, Entry> = {
     request: (s) => ({ method: 'GET', path: `/fhir/Patient/${s.patientId}/$handover` }),
     expected: all(404, dossierRead),
   },
+  'POST /fhir/Patient/:id/$handover': {
+    mutates: false,
+    request: (s) => ({ method: 'POST', path: `/fhir/Patient/${s.patientId}/$handover` }),
+    expected: all(404, dossierRead),
+  },
   'GET /fhir/Patient': {
     mutates: false,
     request: (s) => ({ method: 'GET', path: `/fhir/Patient?identifier=${identifier(s)}` }),
@@ -197,6 +202,20 @@ const MATRIX: Record<string, Entry> = {
   'GET /fhir/Patient/$handelingsperspectief': {
     mutates: false,
     request: (s) => ({ method: 'GET', path: `/fhir/Patient/$handelingsperspectief?identifier=${identifier(s)}` }),
+    expected: all(404, perspective),
+  },
+  'POST /fhir/Patient/$handelingsperspectief': {
+    mutates: false,
+    request: (s) => ({
+      method: 'POST',
+      path: '/fhir/Patient/$handelingsperspectief',
+      body: { resourceType: 'Parameters', parameter: [{ name: 'identifier', valueIdentifier: { system: SYSTEM.vNummer, value: s.vNummer } }] },
+    }),
+    expected: all(404, perspective),
+  },
+  'POST /fhir/Patient/:id/$handelingsperspectief': {
+    mutates: false,
+    request: (s) => ({ method: 'POST', path: `/fhir/Patient/${s.patientId}/$handelingsperspectief` }),
     expected: all(404, perspective),
   },
   'GET /fhir/Patient/:id/$handelingsperspectief': {

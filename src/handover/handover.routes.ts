@@ -5,7 +5,7 @@ import type { Deps } from '../deps.js'
 import { auditContext } from '../access/enforce.js'
 import { notFound, unprocessable } from '../fhir/outcome.js'
 import type { AppEnv } from '../http/app-env.js'
-import { decodeUtf8Header, etag, fhirJson, rawFhirJson, readResource, fhirBase } from '../http/fhir-io.js'
+import { decodeUtf8Header, etag, fhirJson, rawFhirJson, readResource, fhirBase, readOperationInput } from '../http/fhir-io.js'
 import { checkHandoverBundle } from './intake.js'
 import { authoriseUploadAttempt, readDossier, uploadBundle, type StoredBundle } from './handover.service.js'
 import { searchPatients } from '../patient/patient.service.js'
@@ -53,6 +53,23 @@ export function handoverRoutes(deps: Deps) {
 
   app.get('/Patient/:id/$handover', async (c) => {
     const stored = await readDossier(deps, auditContext(c.var.principal, c.var.requestId), { patientId: c.req.param('id') }, readOptions(c))
+    return rawFhirJson(c, stored.text, 200, { ...versionHeaders(stored), 'Content-Location': `${fhirBase(c, deps.settings.publicBaseUrl)}/Bundle/${stored.id}` })
+  })
+
+  // The same read as an operation called by POST (FHIR clients' default): the consent token may come
+  // as the Parameters input `consent-token` instead of the header; break-the-glass stays a header.
+  app.post('/Patient/:id/$handover', async (c) => {
+    const input = await readOperationInput(c, deps.validator, ['consent-token'])
+    const options = readOptions(c)
+    const fromBody = input.get('consent-token')?.valueString
+    if (input.has('consent-token') && typeof fromBody !== 'string') throw badRequest('consent-token must be a valueString', ["Parameters.parameter.where(name='consent-token')"])
+    if (fromBody !== undefined && options.consentToken !== undefined && fromBody !== options.consentToken) {
+      throw badRequest('The consent token came twice, differently: as X-Consent-Token and as the consent-token parameter')
+    }
+    const stored = await readDossier(deps, auditContext(c.var.principal, c.var.requestId), { patientId: c.req.param('id') }, {
+      ...options,
+      consentToken: (fromBody as string | undefined) ?? options.consentToken,
+    })
     return rawFhirJson(c, stored.text, 200, { ...versionHeaders(stored), 'Content-Location': `${fhirBase(c, deps.settings.publicBaseUrl)}/Bundle/${stored.id}` })
   })
 

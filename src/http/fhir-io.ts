@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import type { Resource } from '@medplum/fhirtypes'
+import type { Parameters, Resource } from '@medplum/fhirtypes'
 import { badRequest, OutcomeError, payloadTooLarge, serviceUnavailable, unsupportedMediaType } from '../fhir/outcome.js'
 import { FHIR_JSON } from '../fhir/systems.js'
 import { ValidationBusyError, type FhirValidator } from '../fhir/validation-pool.js'
@@ -80,4 +80,25 @@ export function decodeUtf8Header(value: string, name: string): string {
   } catch {
     throw badRequest(`${name} must be UTF-8 text`, [name])
   }
+}
+
+/**
+ * The input of an operation called by POST: an optional FHIR Parameters body (an empty body is no
+ * input), with only the parameters the operation names. A parameter given twice is refused.
+ */
+export async function readOperationInput(
+  c: Context<AppEnv>,
+  validator: FhirValidator,
+  allowed: readonly string[],
+): Promise<Map<string, Record<string, unknown>>> {
+  const out = new Map<string, Record<string, unknown>>()
+  const declared = Number(c.req.header('content-length') ?? '0')
+  if (c.req.header('content-type') === undefined && (!Number.isFinite(declared) || declared === 0)) return out
+  const params = await readResource<Parameters>(c, 'Parameters', { validator })
+  for (const [i, p] of (params.parameter ?? []).entries()) {
+    if (!allowed.includes(p.name)) throw badRequest(`Unknown parameter "${p.name}"; this operation takes ${allowed.join(', ') || 'none'}`, [`Parameters.parameter[${i}]`])
+    if (out.has(p.name)) throw badRequest(`Parameter "${p.name}" is given more than once`, [`Parameters.parameter[${i}]`])
+    out.set(p.name, p as unknown as Record<string, unknown>)
+  }
+  return out
 }
