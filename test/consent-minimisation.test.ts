@@ -474,8 +474,12 @@ describe('ways around the exclusions that are closed', () => {
               { reference: 'Condition?identifier=urn:oid:1.2.3|dep-1' },
             ],
             derivedFrom: [{ reference: 'URN:UUID:AAAAAAAA-0000-4000-8000-0000000000A9' }],
-            extension: [{ url: 'http://example.org/see', valueCanonical: 'http://gza.example/fhir/Condition/dep1' }],
           },
+        },
+        {
+          // Pointing at a left-out entry other than by Reference: it goes too.
+          fullUrl: 'urn:uuid:aaaaaaaa-0000-4000-8000-0000000000a3',
+          resource: { resourceType: 'Observation', status: 'final', code: { text: 'CANARY-CANONICAL' }, extension: [{ url: 'http://example.org/see', valueCanonical: 'http://gza.example/fhir/Condition/dep1' }] },
         },
       ],
     } as unknown as Bundle
@@ -483,7 +487,7 @@ describe('ways around the exclusions that are closed', () => {
     bundle.entry!.push({ fullUrl: 'urn:uuid:aaaaaaaa-0000-4000-8000-0000000000a9', resource: { ...left, id: 'second' } as unknown as Resource })
     const released = minimiseBundle(bundle, { labels: ['PSY'], classes: [] }, categories)
     const json = JSON.stringify(released)
-    for (const gone of ['dep1', 'dep-1', 'CANARY-DISPLAY', '0000000000a9', '0000000000A9', '"link"', 'valueCanonical']) expect(json, gone).not.toContain(gone)
+    for (const gone of ['dep1', 'dep-1', 'CANARY-DISPLAY', '0000000000a9', '0000000000A9', '"link"', 'valueCanonical', 'CANARY-CANONICAL']) expect(json, gone).not.toContain(gone)
     const kept = released.entry!.find((e) => e.resource?.resourceType === 'Observation')!.resource as unknown as { focus: unknown[] }
     expect(kept.focus).toHaveLength(5)
     expectValidR4(released)
@@ -547,7 +551,6 @@ describe('ways around the exclusions that are closed, second round', () => {
         resourceType: 'Observation',
         status: 'final',
         code: { text: 'kept' },
-        meta: { profile: ['http://gza.example/fhir/Condition/x1'] },
         focus: [
           { identifier: { system: 'http://example.org/cond', value: 'c-123' } },
           { identifier: { value: 'c-123' }, display: 'x' },
@@ -562,10 +565,15 @@ describe('ways around the exclusions that are closed, second round', () => {
       fullUrl: 'urn:uuid:bbbbbbbb-0000-4000-8000-000000000003',
       resource: { resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: 'Patient/p' }, instantiatesUri: ['Condition/x1', 'http://example.org/kept'] } as unknown as Resource,
     }
-    const released = minimiseBundle(base([left(), kept, plan]), PSY, categories)
+    const profiled: BundleEntry = {
+      fullUrl: 'urn:uuid:bbbbbbbb-0000-4000-8000-000000000007',
+      resource: { resourceType: 'Observation', status: 'final', code: { text: 'CANARY-PROFILED' }, meta: { profile: ['http://gza.example/fhir/Condition/x1'] } } as unknown as Resource,
+    }
+    const released = minimiseBundle(base([left(), kept, plan, profiled]), PSY, categories)
     const json = JSON.stringify(released)
-    for (const gone of ['x1', 'c-123', 'CANARY-DISPLAY']) expect(json, gone).not.toContain(gone)
-    expect(json).toContain('http://example.org/kept')
+    for (const gone of ['x1', 'c-123', 'CANARY-DISPLAY', 'CANARY-PROFILED', 'instantiatesUri']) expect(json, gone).not.toContain(gone)
+    // The references were masked in the Observation that stays; the entries that pointed by URL went whole.
+    expect(released.entry!.map((e) => e.resource!.resourceType)).toEqual(['Patient', 'Observation'])
     expectValidR4(released)
   })
 
@@ -575,10 +583,10 @@ describe('ways around the exclusions that are closed, second round', () => {
       resource: {
         resourceType: 'Observation',
         status: 'final',
-        _status: { extension: [{ url: 'http://example.org/see', valueUri: 'http://gza.example/fhir/Condition/x1' }] },
         code: { text: 'kept' },
-        extension: [{ url: 'http://example.org/outer', extension: [{ url: 'inner', valueUri: 'http://gza.example/fhir/Condition/x1' }] }],
-        contained: [{ resourceType: 'Practitioner', id: 'pr' }],
+        contained: [{ resourceType: 'Practitioner', id: 'pr' }, { resourceType: 'Practitioner', id: 'orphan' }],
+        // The only reference to #orphan sits inside a reference that is masked whole.
+        focus: [{ reference: 'Condition/x1', extension: [{ url: 'http://example.org/by', valueReference: { reference: '#orphan' } }] }],
         performer: [{ reference: '#pr', identifier: { system: 'http://example.org/cond', value: 'c-123' } }],
       } as unknown as Resource,
     }
@@ -599,11 +607,20 @@ describe('ways around the exclusions that are closed, second round', () => {
         modifierExtension: [{ url: 'http://example.org/superseded-by', valueUri: 'urn:uuid:bbbbbbbb-0000-4000-8000-0000000000AA' }],
       } as unknown as Resource,
     }
+    const urlPointing: BundleEntry = {
+      fullUrl: 'urn:uuid:bbbbbbbb-0000-4000-8000-000000000008',
+      resource: {
+        resourceType: 'Observation',
+        status: 'final',
+        _status: { extension: [{ url: 'http://example.org/see', valueUri: 'http://gza.example/fhir/Condition/x1' }] },
+        code: { text: 'CANARY-URL' },
+      } as unknown as Resource,
+    }
     const alsoLeft: BundleEntry = { fullUrl: 'urn:uuid:bbbbbbbb-0000-4000-8000-0000000000aa', resource: { ...(left().resource as object), id: 'x2' } as unknown as Resource }
-    const released = minimiseBundle(base([left(), alsoLeft, extended, document, modified]), PSY, categories)
+    const released = minimiseBundle(base([left(), alsoLeft, extended, document, modified, urlPointing]), PSY, categories)
     const json = JSON.stringify(released)
-    expect(json).not.toContain('CANARY-MODIFIED')
-    expect(json).not.toContain('http://example.org/outer')
+    // A modifier extension, an attachment's content, a URL pointing at a left-out entry: the entry goes.
+    for (const gone of ['CANARY-MODIFIED', 'CANARY-URL', 'DocumentReference', 'c-123', 'orphan']) expect(json, gone).not.toContain(gone)
     expect(json).toContain('"#pr"')
     expectValidR4(released)
   })
@@ -631,7 +648,7 @@ describe('ways around the exclusions that are closed, second round', () => {
         type: 'document',
         identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:bbbbbbbb-0000-4000-8000-0000000000ff' },
         timestamp: '2026-11-24T09:00:00Z',
-        meta: { tag: [{ system: 'http://snomed.info/sct', code: '35489007', display: 'CANARY-TAG' }] },
+        meta: { tag: [{ system: 'http://example.org/workflow', code: 'sent', display: 'CANARY-TAG' }] },
         entry: [c, { fullUrl: 'urn:uuid:bbbbbbbb-0000-4000-8000-000000000001', resource: { resourceType: 'Patient', id: 'p' } }, left()],
       }) as unknown as Bundle
     const released = minimiseBundle(doc(composition()), PSY, categories)
@@ -642,6 +659,10 @@ describe('ways around the exclusions that are closed, second round', () => {
     const noComposition = minimiseBundle(doc(composition({ coding: [{ system: 'http://snomed.info/sct', code: '74732009' }] })), PSY, categories)
     expect(noComposition.type).toBe('collection')
     expectValidR4(noComposition)
+    // A bundle tagged with a code of the category is the category's content: only the Patient goes out.
+    const tagged = doc(composition())
+    tagged.meta = { tag: [{ system: 'http://snomed.info/sct', code: '35489007' }] }
+    expect(minimiseBundle(tagged, PSY, categories).entry!.map((e) => e.resource!.resourceType)).toEqual(['Patient'])
   })
 
   it('the classification reads codes with any format character, fullwidth letters or SNOMED expressions, national ICD-10 and SNOMED edition URIs, and the sub-labels of a category', () => {
@@ -677,5 +698,98 @@ describe('ways around the exclusions that are closed, second round', () => {
     const res = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: many })
     expect(res.status, await text(res)).toBe(422)
     expect(await text(res)).toContain('at most 64 provisions')
+  })
+})
+
+describe('ways around the exclusions that are closed, third round', () => {
+  const categories = DEFAULT_SENSITIVE_CATEGORIES
+  const PSY = { labels: ['PSY'], classes: [] as string[] }
+  const dep = { system: 'http://snomed.info/sct', code: '35489007', display: 'CANARY-CODE' }
+
+  it('the Patient is released from an allow-list, entries as fullUrl and resource only, the bundle from an allow-list', () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:cccccccc-0000-4000-8000-0000000000ff', type: { text: 'CANARY-IDTYPE' }, assigner: { display: 'CANARY-ASSIGNER' } },
+      meta: { source: 'CANARY-SOURCE', profile: ['http://example.org/CANARY-PROFILE'], extension: [{ url: 'http://example.org/x', valueString: 'CANARY-METAEXT' }] },
+      entry: [
+        {
+          fullUrl: 'urn:uuid:cccccccc-0000-4000-8000-000000000001',
+          extension: [{ url: 'http://example.org/entry', valueCodeableConcept: { coding: [dep] } }],
+          resource: {
+            resourceType: 'Patient',
+            id: 'p',
+            meta: { security: [{ system: V3, code: 'PSY' }], tag: [dep] },
+            extension: [{ url: 'http://example.org/main-diagnosis', valueCodeableConcept: { coding: [dep] } }],
+            identifier: [{ system: SYSTEM.vNummer, value: 'V1234567890' }],
+            name: [{ family: 'Voorbeeld', given: ['Amal'] }],
+            birthDate: '1990-01-01',
+          },
+        },
+        {
+          fullUrl: 'urn:uuid:cccccccc-0000-4000-8000-000000000002',
+          modifierExtension: [{ url: 'http://example.org/entry-modifier', valueBoolean: true }],
+          resource: { resourceType: 'Observation', status: 'final', code: { text: 'CANARY-ENTRYMOD' } },
+        },
+      ],
+    } as unknown as Bundle
+    const released = minimiseBundle(bundle, PSY, categories)
+    const json = JSON.stringify(released)
+    for (const gone of ['CANARY', 'PSY', '35489007', 'main-diagnosis']) expect(json, gone).not.toContain(gone)
+    expect(json).toContain('Voorbeeld')
+    expect(json).toContain('V1234567890')
+    expectValidR4(released)
+  })
+
+  it('content the service cannot look into goes when anything is excluded: a Binary, an attachment with data or a url, FHIR JSON in base64 included', () => {
+    const inside = Buffer.from(JSON.stringify({ resourceType: 'Condition', code: { coding: [dep] } })).toString('base64')
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        { fullUrl: 'urn:uuid:cccccccc-0000-4000-8000-000000000001', resource: { resourceType: 'Patient', id: 'p' } },
+        { fullUrl: 'urn:uuid:cccccccc-0000-4000-8000-000000000003', resource: { resourceType: 'Binary', contentType: 'application/fhir+json', data: inside } },
+        {
+          fullUrl: 'urn:uuid:cccccccc-0000-4000-8000-000000000004',
+          resource: { resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { contentType: 'application/pdf', data: inside } }] },
+        },
+      ],
+    } as unknown as Bundle
+    const released = minimiseBundle(bundle, { labels: [], classes: ['Immunization'] }, categories)
+    expect(released.entry!.map((e) => e.resource!.resourceType)).toEqual(['Patient'])
+  })
+
+  it('a chain of modifier extensions each pointing at the one before takes every link out, and strings of slashes or hashes are read once', () => {
+    const entries: BundleEntry[] = [
+      { fullUrl: 'urn:uuid:cccccccc-0000-4000-8000-000000000001', resource: { resourceType: 'Patient', id: 'p' } },
+      { fullUrl: 'urn:uuid:dddddddd-0000-4000-8000-000000000000', resource: { resourceType: 'Condition', subject: { reference: 'Patient/p' }, code: { coding: [dep] } } as unknown as Resource },
+    ]
+    for (let i = 1; i <= 300; i++) {
+      entries.splice(2, 0, {
+        fullUrl: `urn:uuid:dddddddd-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        resource: {
+          resourceType: 'Observation',
+          status: 'final',
+          code: { text: `CHAIN-${i}` },
+          extension: [{ url: 'http://example.org/after', valueUri: `urn:uuid:dddddddd-0000-4000-8000-${String(i - 1).padStart(12, '0')}` }],
+        } as unknown as Resource,
+      })
+    }
+    entries.push({
+      fullUrl: 'urn:uuid:cccccccc-0000-4000-8000-000000000009',
+      resource: { resourceType: 'Observation', status: 'final', code: { text: 'kept' }, valueString: `a${'/'.repeat(50_000)}x${'#'.repeat(50_000)}\n` } as unknown as Resource,
+    })
+    const released = minimiseBundle({ resourceType: 'Bundle', type: 'collection', entry: entries }, PSY, categories)
+    expect(JSON.stringify(released)).not.toContain('CHAIN-')
+    expect(released.entry!.map((e) => e.resource!.resourceType)).toEqual(['Patient', 'Observation'])
+  })
+
+  it('an upload whose bundle is labelled with a category the consent excludes for every recipient is refused at intake', async () => {
+    const vNummer = newVNummer()
+    await recordConsent(consentWith(vNummer, { underRoot: [denyLabels(['PSY'])] }))
+    const observation = { resourceType: 'Observation', status: 'final', code: { text: 'sleep pattern' }, subject: { reference: 'urn:uuid:8f1b3c1e-6f0a-4c7e-9d51-1f5f6c0e0001' } }
+    const bundle = { ...handoverBundle(vNummer, [observation as unknown as Resource]), meta: { security: [{ system: V3, code: 'PSY' }] } }
+    const res = await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: bundle })
+    expect(res.status, await text(res)).toBe(422)
   })
 })

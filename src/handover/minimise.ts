@@ -16,8 +16,12 @@ export const WITHHELD_TAG = {
 /** Which entries of a bundle fall under an exclusion (indexes), by category or resource type. */
 export function excludedEntries(bundle: Bundle, exclusion: ContentExclusion, categories: SensitiveCategories): number[] {
   const out: number[] = []
+  // A bundle labelled or coded into an excluded category holds excluded content in every entry.
+  const { entry: _entry, ...shell } = bundle
+  const whole = isExcluded(shell as Resource, exclusion, categories)
   ;(bundle.entry ?? []).forEach((entry, i) => {
-    if (entry.resource && isExcluded(entry.resource, exclusion, categories)) out.push(i)
+    if (!entry.resource) return
+    if (isExcluded(entry.resource, exclusion, categories) || (whole && entry.resource.resourceType !== 'Patient')) out.push(i)
   })
   return out
 }
@@ -49,149 +53,263 @@ function resourceTypesWithin(resource: unknown): string[] {
 
 /**
  * The dossier as this recipient may receive it under the patient's consent. The stored bundle is
- * not touched: a copy is made.
+ * not touched: a new bundle is built from allow-lists.
  *
- * - An entry that holds excluded content (its own codes or security labels, or those of anything
- *   it contains) is left out whole; so is one whose modifier extension points at a left-out entry
- *   (it cannot be released without the modifier that changes its meaning). A bundle labelled with
- *   an excluded category releases only its Patient.
- * - The Patient is never left out: contained resources of it that hold excluded content are.
- * - A reference to a left-out entry (relative, absolute, versioned, urn, by identifier, or
- *   conditional) becomes a reference carrying only the data-absent-reason `masked`; URL strings and
- *   extensions pointing at one are dropped; what that empties is masked or dropped so the copy
- *   stays valid R4.
- * - Free text that cannot be classified goes: narratives (`text`), references' `display`,
- *   Composition section titles. A document whose Composition is left out becomes a collection.
- * - The bundle's signature, links, security labels and tags go; it is tagged
- *   `content-withheld-under-consent`. The tag is set whenever the consent excludes anything for the
- *   recipient, whether or not this bundle held such content, so it tells nothing about the patient.
+ * Left out whole:
+ * - an entry holding excluded content (its own codes or security labels, or those of anything it
+ *   contains, nested Bundles and Parameters included), or of an excluded resource type;
+ * - every entry but the Patient when the bundle itself is labelled or coded into an excluded category;
+ * - content the service cannot classify: a Binary, and an entry with an attachment's data or url;
+ *   an entry with a modifier extension (its meaning cannot be checked);
+ * - an entry that points at a left-out entry other than by Reference (a URL, a canonical, a
+ *   modifier extension), and so on, computed once over an index (linear in the bundle).
+ *
+ * What is released:
+ * - the bundle: id, type, timestamp, identifier (system and value), and meta with versionId,
+ *   lastUpdated and the tag `content-withheld-under-consent` only; entries: fullUrl and resource only;
+ * - the Patient, always, from an allow-list of identifying elements (no extensions, no contained
+ *   resources, no codes beyond language);
+ * - other kept resources without narratives, references' `display`, Composition section titles;
+ *   references to left-out entries (relative, absolute, versioned, urn, by identifier, or
+ *   conditional) become references carrying only the data-absent-reason `masked`; contained
+ *   resources nothing refers to any more go; a document without its Composition is a collection.
+ * The tag is set whenever the consent excludes anything for the recipient, whether or not this
+ * bundle held such content, so it tells nothing about the patient.
  */
 export function minimiseBundle(bundle: Bundle, exclusion: ContentExclusion, categories: SensitiveCategories): Bundle {
   const entries = bundle.entry ?? []
   const isPatient = (e: BundleEntry) => e.resource?.resourceType === 'Patient'
-  const bundleLabels = (bundle.meta?.security ?? []).flatMap((c) => [...categories.classify({ coding: [c] })])
-  const wholeBundle = bundleLabels.some((l) => exclusion.labels.includes(l))
+  const { entry: _entries, ...shell } = bundle
+  const wholeBundle = isExcluded(shell as Resource, exclusion, categories)
+
   const left = new Set<number>()
   entries.forEach((e, i) => {
-    if (isPatient(e)) return
-    if (wholeBundle || (e.resource && isExcluded(e.resource, exclusion, categories))) left.add(i)
+    if (isPatient(e) || !e.resource) return
+    const entryModifier = ((e as { modifierExtension?: unknown[] }).modifierExtension?.length ?? 0) > 0
+    if (wholeBundle || entryModifier || isExcluded(e.resource, exclusion, categories) || unclassifiable(e.resource)) left.add(i)
   })
-  let targets = targetsOf(entries, left)
-  // Entries whose modifier extensions point at what is left out go too, until nothing changes.
-  for (let changed = true; changed; ) {
-    changed = false
-    entries.forEach((e, i) => {
-      if (!left.has(i) && !isPatient(e) && modifierPointsAt(e.resource, targets)) {
-        left.add(i)
-        changed = true
+  // Closure: entries pointing at left-out ones other than by Reference go too; one pass over an index.
+  const keys = entries.map((e) => keysOfEntry(e))
+  const pointedBy = new Map<string, number[]>()
+  entries.forEach((e, i) => {
+    if (isPatient(e) || left.has(i) || !e.resource) return
+    for (const key of strongPointers(e.resource)) {
+      const list = pointedBy.get(key)
+      if (list) list.push(i)
+      else pointedBy.set(key, [i])
+    }
+  })
+  const queue = [...left]
+  while (queue.length > 0) {
+    const j = queue.pop()!
+    for (const key of keys[j]!.all) {
+      for (const i of pointedBy.get(key) ?? []) {
+        if (!left.has(i)) {
+          left.add(i)
+          queue.push(i)
+        }
       }
-    })
-    if (changed) targets = targetsOf(entries, left)
+    }
   }
+
+  const targets = new Set<string>()
+  const identifiers = new Set<string>()
+  for (const j of left) {
+    for (const k of keys[j]!.refs) targets.add(k)
+    for (const k of keys[j]!.identifiers) identifiers.add(k)
+  }
+  const ctx: Left = { targets, identifiers }
 
   const kept: BundleEntry[] = []
   entries.forEach((entry, i) => {
-    if (left.has(i)) return
-    const { link: _link, ...copy } = structuredClone(entry) as BundleEntry & { link?: unknown }
-    if (copy.resource) {
-      let resource = copy.resource as Resource & { contained?: Resource[] }
-      let local: Set<string> = targets
-      if (isPatient(entry) && resource.contained) {
-        // The Patient stays; what it contains that is excluded does not.
-        const out = resource.contained.filter((r) => wholeBundle || isExcluded(r, exclusion, categories))
-        if (out.length > 0) {
-          local = new Set([...targets, ...out.flatMap((r) => (r.id ? [`#${r.id}`] : []))])
-          const remaining = resource.contained.filter((r) => !out.includes(r))
-          const { contained: _c, ...rest } = resource
-          resource = (remaining.length > 0 ? { ...rest, contained: remaining } : rest) as Resource
-        }
-      }
-      const scrubbed = scrub(resource, { targets: local, identifiers: targets.identifiers })
-      copy.resource = (scrubbed === DROP ? { resourceType: resource.resourceType, id: resource.id } : scrubbed) as Resource
-      if (copy.resource.resourceType === 'Composition') copy.resource = withoutSectionTitles(copy.resource)
-    }
-    kept.push(copy)
+    if (left.has(i) || !entry.resource) return
+    let resource = isPatient(entry) ? patientAllowList(entry.resource) : entry.resource
+    resource = scrub(resource, ctx) as Resource
+    resource = withoutOrphanContained(resource)
+    if (resource.resourceType === 'Composition') resource = withoutSectionTitles(resource)
+    kept.push({ ...(entry.fullUrl ? { fullUrl: entry.fullUrl } : {}), resource })
   })
-  const { signature: _signature, link: _links, ...rest } = bundle
-  const { security: _security, tag: _tags, ...meta } = { ...(bundle.meta ?? {}) }
-  const released: Bundle = { ...rest, meta: { ...meta, tag: [WITHHELD_TAG] } }
-  if (kept.length > 0) released.entry = kept
-  else delete released.entry
+
+  const released: Bundle = {
+    resourceType: 'Bundle',
+    ...(bundle.id ? { id: bundle.id } : {}),
+    meta: {
+      ...(bundle.meta?.versionId ? { versionId: bundle.meta.versionId } : {}),
+      ...(bundle.meta?.lastUpdated ? { lastUpdated: bundle.meta.lastUpdated } : {}),
+      tag: [WITHHELD_TAG],
+    },
+    ...(bundle.identifier?.value ? { identifier: { ...(bundle.identifier.system ? { system: bundle.identifier.system } : {}), value: bundle.identifier.value } } : {}),
+    type: bundle.type,
+    ...(bundle.timestamp ? { timestamp: bundle.timestamp } : {}),
+    ...(kept.length > 0 ? { entry: kept } : {}),
+  }
   // A document begins with its Composition; without it, what remains is a collection.
   if (released.type === 'document' && released.entry?.[0]?.resource?.resourceType !== 'Composition') released.type = 'collection'
   return released
 }
 
-type Targets = Set<string> & { identifiers: Set<string> }
-
-function targetsOf(entries: BundleEntry[], left: Set<number>): Targets {
-  const targets = new Set<string>() as Targets
-  targets.identifiers = new Set<string>()
-  entries.forEach((entry, i) => {
-    if (!left.has(i)) return
-    if (entry.fullUrl) {
-      targets.add(normaliseReference(entry.fullUrl))
-      const tail = TYPE_ID.exec(normaliseReference(entry.fullUrl))
-      if (tail) targets.add(`${tail[1]}/${tail[2]}`)
-    }
-    const r = entry.resource as (Resource & { identifier?: unknown }) | undefined
-    if (r?.id) targets.add(`${r.resourceType}/${r.id}`)
-    const ids = Array.isArray(r?.identifier) ? r.identifier : r?.identifier ? [r.identifier] : []
-    for (const id of ids as { system?: string; value?: string }[]) {
-      if (typeof id?.value !== 'string') continue
-      targets.identifiers.add(`${id.system ?? ''}|${id.value}`)
-      targets.identifiers.add(`|${id.value}`)
+/** Content the service cannot look into: binary data, attachments, and modifier extensions it cannot weigh. */
+function unclassifiable(resource: Resource): boolean {
+  if (resource.resourceType === 'Binary') return true
+  let found = false
+  walk(resource, (o) => {
+    if (Array.isArray(o.modifierExtension) && o.modifierExtension.length > 0) found = true
+    if ((typeof o.data === 'string' || typeof o.url === 'string') && ('contentType' in o || 'data' in o || 'size' in o || 'hash' in o || 'title' in o || 'creation' in o)) {
+      // An Attachment (an Extension has url but never these).
+      if (!('value' in o) && !Object.keys(o).some((k) => k.startsWith('value'))) found = true
     }
   })
-  return targets
+  return found
 }
 
-const TYPE_ID = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/
-
-/** A reference or URL as compared: urns without regard to case, no fragment, no trailing slash, no history. */
-function normaliseReference(value: string): string {
-  let v = value.trim()
-  if (/^urn:(uuid|oid):/i.test(v)) v = v.toLowerCase()
-  if (!v.startsWith('#')) v = v.replace(/#.*$/, '')
-  v = v.replace(/\/+$/, '').replace(/\/_history(\/[^/]*)?$/, '').replace(/\/+$/, '')
-  return v
-}
-
-/** Whether a reference string points at one of the left-out entries. */
-function pointsAt(reference: string, targets: Set<string>): boolean {
-  if (targets.has(reference)) return true
-  const v = normaliseReference(reference)
-  if (targets.has(v)) return true
-  const m = TYPE_ID.exec(v)
-  return m !== null && targets.has(`${m[1]}/${m[2]}`)
-}
-
-function modifierPointsAt(resource: unknown, targets: Targets): boolean {
-  const left: Left = { targets, identifiers: targets.identifiers }
-  const anyPoints = (node: unknown): boolean => {
-    if (typeof node === 'string') return pointsAt(node, targets)
-    if (node === null || typeof node !== 'object') return false
-    if (Array.isArray(node)) return node.some(anyPoints)
-    if (identifierIsLeft((node as Record<string, unknown>).identifier, left)) return true
-    return Object.values(node).some(anyPoints)
-  }
-  const stack: unknown[] = [resource]
+/** Visits every object in a JSON tree, iteratively. */
+function walk(root: unknown, visit: (o: Record<string, unknown>) => void): void {
+  const stack: unknown[] = [root]
   while (stack.length > 0) {
     const node = stack.pop()
     if (node === null || typeof node !== 'object') continue
     if (Array.isArray(node)) {
-      stack.push(...node)
+      for (const item of node) stack.push(item)
       continue
     }
     const o = node as Record<string, unknown>
-    if (Array.isArray(o.modifierExtension) && o.modifierExtension.some((m) => anyPoints((m as Record<string, unknown>) ?? {}))) return true
-    for (const value of Object.values(o)) if (typeof value === 'object') stack.push(value)
+    visit(o)
+    for (const value of Object.values(o)) if (value !== null && typeof value === 'object') stack.push(value)
   }
-  return false
+}
+
+interface EntryKeys {
+  /** The forms a reference to the entry takes. */
+  refs: string[]
+  /** Its identifiers, as system|value and |value. */
+  identifiers: string[]
+  all: string[]
+}
+
+function keysOfEntry(entry: BundleEntry): EntryKeys {
+  const refs: string[] = []
+  if (entry.fullUrl) {
+    const v = normaliseReference(entry.fullUrl)
+    refs.push(v)
+    const tail = typeIdTail(v)
+    if (tail) refs.push(tail)
+  }
+  const r = entry.resource as (Resource & { identifier?: unknown }) | undefined
+  if (r?.id) refs.push(`${r.resourceType}/${r.id}`)
+  const identifiers: string[] = []
+  const ids = Array.isArray(r?.identifier) ? r.identifier : r?.identifier ? [r.identifier] : []
+  for (const id of ids as { system?: unknown; value?: unknown }[]) {
+    if (typeof id?.value !== 'string') continue
+    identifiers.push(`${typeof id.system === 'string' ? id.system : ''}|${id.value}`, `|${id.value}`)
+  }
+  return { refs, identifiers, all: [...refs, ...identifiers] }
+}
+
+/** Keys of what a resource points at other than by a Reference: any string, and identifiers inside modifier extensions. */
+function strongPointers(resource: Resource): Set<string> {
+  const out = new Set<string>()
+  const stack: { node: unknown; inReference: boolean }[] = [{ node: resource, inReference: false }]
+  while (stack.length > 0) {
+    const { node, inReference } = stack.pop()!
+    if (typeof node === 'string') {
+      if (inReference) continue
+      const v = normaliseReference(node)
+      out.add(v)
+      const tail = typeIdTail(v)
+      if (tail) out.add(tail)
+      continue
+    }
+    if (node === null || typeof node !== 'object') continue
+    if (Array.isArray(node)) {
+      for (const item of node) stack.push({ node: item, inReference })
+      continue
+    }
+    const o = node as Record<string, unknown>
+    const reference = isReference(o)
+    for (const [key, value] of Object.entries(o)) {
+      if (key === 'resourceType' || key === 'id') continue
+      stack.push({ node: value, inReference: reference && (key === 'reference' || key === 'identifier' || key === 'display' || key === 'type') })
+    }
+  }
+  return out
+}
+
+/** A reference or URL as compared: urns without regard to case, no fragment, no trailing slash, no history (linear). */
+function normaliseReference(value: string): string {
+  let v = value.trim()
+  if (v.length > 4096) v = v.slice(0, 4096)
+  if (v.slice(0, 9).toLowerCase() === 'urn:uuid:' || v.slice(0, 8).toLowerCase() === 'urn:oid:') v = v.toLowerCase()
+  if (!v.startsWith('#')) {
+    const hash = v.indexOf('#')
+    if (hash >= 0) v = v.slice(0, hash)
+  }
+  let end = v.length
+  while (end > 0 && v.charCodeAt(end - 1) === 47) end--
+  v = v.slice(0, end)
+  const history = v.lastIndexOf('/_history')
+  if (history >= 0 && v.indexOf('/', history + 9 + 1) < 0) {
+    v = v.slice(0, history)
+    end = v.length
+    while (end > 0 && v.charCodeAt(end - 1) === 47) end--
+    v = v.slice(0, end)
+  }
+  return v
+}
+
+const TYPE_NAME = /^[A-Z][A-Za-z]{1,63}$/
+const ID_VALUE = /^[A-Za-z0-9\-.]{1,64}$/
+
+/** `Type/id` from the last two path segments, when they are shaped so. */
+function typeIdTail(v: string): string | undefined {
+  const last = v.lastIndexOf('/')
+  if (last <= 0) return undefined
+  const before = v.lastIndexOf('/', last - 1)
+  const type = v.slice(before + 1, last)
+  const id = v.slice(last + 1)
+  return TYPE_NAME.test(type) && ID_VALUE.test(id) ? `${type}/${id}` : undefined
+}
+
+/** Whether a reference string points at one of the left-out entries. */
+function pointsAt(reference: string, targets: Set<string>): boolean {
+  const v = normaliseReference(reference)
+  if (targets.has(v)) return true
+  const tail = typeIdTail(v)
+  return tail !== undefined && targets.has(tail)
+}
+
+const PATIENT_ELEMENTS = ['resourceType', 'id', 'identifier', 'active', 'name', 'telecom', 'gender', 'birthDate', 'deceasedBoolean', 'deceasedDateTime', 'address', 'communication', 'generalPractitioner', 'managingOrganization']
+
+/** The Patient as a minimised release gives it: who the person is, nothing else (no extensions, codes, contained). */
+function patientAllowList(patient: Resource): Resource {
+  const p = patient as unknown as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  for (const key of PATIENT_ELEMENTS) if (p[key] !== undefined) out[key] = stripExtensions(p[key])
+  if (Array.isArray(out.communication)) {
+    out.communication = (out.communication as Record<string, unknown>[]).map((c) => ({ ...(c.language ? { language: c.language } : {}), ...(c.preferred !== undefined ? { preferred: c.preferred } : {}) }))
+  }
+  // References to contained resources have nothing to point at any more.
+  for (const key of ['generalPractitioner', 'managingOrganization']) {
+    const refs = out[key]
+    const local = (r: unknown) => typeof (r as { reference?: unknown })?.reference === 'string' && (r as { reference: string }).reference.startsWith('#')
+    if (Array.isArray(refs)) out[key] = refs.map((r) => (local(r) ? MASKED() : r))
+    else if (refs && local(refs)) out[key] = MASKED()
+  }
+  return out as unknown as Resource
+}
+
+/** Drops extensions and modifier extensions anywhere in a value. */
+function stripExtensions(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripExtensions)
+  if (value === null || typeof value !== 'object') return value
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'extension' || k === 'modifierExtension' || k.startsWith('_')) continue
+    out[k] = stripExtensions(v)
+  }
+  return out
 }
 
 const MASKED = () => ({ extension: [{ url: DATA_ABSENT_REASON, valueCode: 'masked' }] })
-const DROP = Symbol('drop')
 
 interface Left {
   targets: Set<string>
@@ -217,18 +335,14 @@ function identifierIsLeft(id: unknown, left: Left): boolean {
   return left.identifiers.has(`${typeof system === 'string' ? system : ''}|${value}`) || (typeof system !== 'string' && left.identifiers.has(`|${value}`))
 }
 
-/** Scrubs one node; DROP means the node must go from its parent. */
+/** References masked or stripped of display, narratives gone, throughout a kept resource. */
 function scrub(node: unknown, left: Left): unknown {
-  if (Array.isArray(node)) {
-    return node.map((item) => (typeof item === 'string' && pointsAt(item, left.targets) ? DROP : scrub(item, left))).filter((item) => item !== DROP)
-  }
+  if (Array.isArray(node)) return node.map((item) => scrub(item, left))
   if (node === null || typeof node !== 'object') return node
   const o = node as Record<string, unknown>
   if (isReference(o)) {
     const ref = typeof o.reference === 'string' ? o.reference : undefined
     if (ref !== undefined && ref.startsWith('#')) {
-      // A local reference to a contained resource: kept unless that resource went; no free text.
-      if (left.targets.has(ref)) return MASKED()
       const { display: _d, _display: _dd, identifier: _i, ...rest } = o
       return scrubFields(rest, left)
     }
@@ -237,44 +351,49 @@ function scrub(node: unknown, left: Left): unknown {
     if (rest.reference === undefined && rest.identifier === undefined) return MASKED()
     return scrubFields(rest, left)
   }
-  // An Extension: a url with a value or extensions (an Attachment's url comes with neither).
-  const isExtension = typeof o.url === 'string' && !('resourceType' in o) && Object.keys(o).some((k) => k.startsWith('value') || k === 'extension')
-  if (isExtension && Object.entries(o).some(([k, v]) => k.startsWith('value') && typeof v === 'string' && pointsAt(v, left.targets))) return DROP
-  const out = scrubFields(o, left, isExtension)
-  if (isExtension && !Object.keys(out).some((k) => k.startsWith('value') || k === 'extension')) return DROP
-  return out
+  return scrubFields(o, left)
 }
 
-function scrubFields(o: Record<string, unknown>, left: Left, isExtension = false): Record<string, unknown> {
+function scrubFields(o: Record<string, unknown>, left: Left): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(o)) {
     if (key === 'text' && value !== null && typeof value === 'object' && 'div' in (value as object)) continue
-    if (typeof value === 'string' && key !== 'resourceType' && key !== 'id' && !(isExtension && key === 'url') && pointsAt(value, left.targets)) continue
-    const scrubbed = scrub(value, left)
-    if (scrubbed === DROP) continue
-    if (Array.isArray(scrubbed) && scrubbed.length === 0 && Array.isArray(value) && value.length > 0) continue
-    // An element emptied by what went is kept as masked, so a required element stays present.
-    if (isEmptied(scrubbed, value)) {
-      out[key] = MASKED()
-      continue
-    }
-    out[key] = scrubbed
+    out[key] = scrub(value, left)
   }
   return out
 }
 
-const isEmptied = (after: unknown, before: unknown) =>
-  after !== null && typeof after === 'object' && !Array.isArray(after) && Object.keys(after).length === 0 &&
-  before !== null && typeof before === 'object' && Object.keys(before).length > 0
+/** Contained resources no `#id` reference of the resource points at any more (dom-3), until none is left. */
+function withoutOrphanContained(resource: Resource): Resource {
+  let r = resource as Resource & { contained?: Resource[] }
+  for (;;) {
+    if (!r.contained || r.contained.length === 0) return r
+    const { contained, ...rest } = r
+    const referenced = new Set<string>()
+    walk([rest, contained], (o) => {
+      if (typeof o.reference === 'string' && o.reference.startsWith('#')) referenced.add(o.reference.slice(1))
+    })
+    const kept = contained.filter((c) => c.id !== undefined && referenced.has(c.id))
+    // A contained resource referenced only from another that goes: the next round takes it.
+    const stillReferenced = new Set<string>()
+    walk([rest, kept], (o) => {
+      if (typeof o.reference === 'string' && o.reference.startsWith('#')) stillReferenced.add(o.reference.slice(1))
+    })
+    const next = kept.filter((c) => stillReferenced.has(c.id!))
+    if (next.length === contained.length) return r
+    r = (next.length > 0 ? { ...rest, contained: next } : rest) as Resource & { contained?: Resource[] }
+  }
+}
 
 const NEUTRAL_SECTION_TEXT = { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">-</div>' }
 
 /** Section titles are free text; a section left with neither entries nor sections gets a neutral text (cmp-1). */
 function withoutSectionTitles(composition: Resource): Resource {
+  const isMasked = (e: unknown) => e !== null && typeof e === 'object' && Object.keys(e as object).length === 1 && 'extension' in (e as object) && JSON.stringify(e).includes('"masked"')
   const fix = (sections: unknown): unknown =>
     (sections as Record<string, unknown>[]).map((section) => {
       const { title: _title, ...rest } = section
-      const entries = (rest.entry as unknown[] | undefined)?.filter((e) => !(e !== null && typeof e === 'object' && Object.keys(e as object).length === 1 && 'extension' in (e as object) && JSON.stringify(e).includes('"masked"')))
+      const entries = (rest.entry as unknown[] | undefined)?.filter((e) => !isMasked(e))
       const out: Record<string, unknown> = { ...rest }
       if (entries && entries.length > 0) out.entry = entries
       else delete out.entry
