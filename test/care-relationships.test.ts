@@ -55,7 +55,7 @@ async function snapshot(p: Patient) {
     relationships: await count('care_relationship'),
     emergency: await count('emergency_access'),
     dossierStatus: dossier.status,
-    dossierVersion: ((await dossier.json()) as Bundle).meta?.versionId,
+    dossierVersion: ((await dossier.json()) as Bundle).meta?.extension?.[0]?.valueInteger,
     perspective: await perspective.text(),
     keyKept: key.wrapped_key !== null,
   }

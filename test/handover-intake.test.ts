@@ -22,8 +22,11 @@ async function patientWithConsent(): Promise<{ vNummer: string; token: string }>
 
 const withoutServerFields = (bundle: Bundle) => {
   const { id: _id, meta, ...rest } = bundle
-  const { versionId: _v, lastUpdated: _l, ...otherMeta } = meta ?? {}
-  return Object.keys(otherMeta).length ? { ...rest, meta: otherMeta } : rest
+  const { versionId: _v, lastUpdated: _l, extension, ...otherMeta } = meta ?? {}
+  // The server adds the dossier version as a meta extension; the client's own extensions stay.
+  const own = (extension ?? []).filter((e) => e.url !== 'https://overdracht.nl/fhir/StructureDefinition/dossier-version')
+  const kept = { ...otherMeta, ...(own.length ? { extension: own } : {}) }
+  return Object.keys(kept).length ? { ...rest, meta: kept } : rest
 }
 
 describe('bundle intake', () => {
@@ -58,7 +61,7 @@ describe('bundle intake', () => {
     expect(withoutServerFields((await read.json()) as Bundle)).toEqual(withoutServerFields(bundle))
   })
 
-  it('a second upload for the same patient is version 2 and becomes the current dossier', async () => {
+  it('a second upload for the same patient is a Bundle of its own (FHIR version 1), dossier version 2, and becomes the current dossier', async () => {
     const { vNummer, token } = await patientWithConsent()
     const first = await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: handoverBundle(vNummer) })
     expect(first.status, await first.clone().text()).toBe(201)
@@ -67,7 +70,8 @@ describe('bundle intake', () => {
       body: handoverBundle(vNummer, [], { gender: 'female' }),
     })
     expect(second.status, await second.clone().text()).toBe(201)
-    expect(second.headers.get('etag')).toBe('W/"2"')
+    expect(second.headers.get('etag')).toBe('W/"1"')
+    expect(second.headers.get('location')).toMatch(/\/_history\/1$/)
 
     const search = await t.get(`/fhir/Patient?identifier=${encodeURIComponent(`${SYSTEM.vNummer}|${vNummer}`)}`, { as: 'gzaDoctor' })
     expect(search.status, await search.clone().text()).toBe(200)
@@ -78,7 +82,11 @@ describe('bundle intake', () => {
     const current = await t.get(`/fhir/Patient/${patientId}/$handover`, { as: 'escortNurse', headers: { 'x-consent-token': token } })
     expect(current.status, await current.clone().text()).toBe(200)
     const body = (await current.json()) as Bundle
-    expect(body.meta?.versionId).toBe('2')
+    expect(body.meta?.versionId).toBe('1')
+    expect(body.meta?.extension).toEqual([{ url: 'https://overdracht.nl/fhir/StructureDefinition/dossier-version', valueInteger: 2 }])
+    const vread = await t.get(`/fhir/Bundle/${body.id}/_history/1`, { as: 'escortNurse', headers: { 'x-consent-token': token } })
+    expect(vread.status, await vread.clone().text()).toBe(200)
+    expect((await t.get(`/fhir/Bundle/${body.id}/_history/2`, { as: 'escortNurse', headers: { 'x-consent-token': token } })).status).toBe(404)
     expect((body.entry![0]!.resource as { gender?: string }).gender).toBe('female')
   })
 

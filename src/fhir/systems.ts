@@ -14,4 +14,7 @@ export const SYSTEM = {
 /** Identifier systems by which a patient may be matched. */
 export const PATIENT_MATCH_SYSTEMS: readonly string[] = [SYSTEM.vNummer, SYSTEM.bsn]
 
+/** The patient's dossier version a Bundle is (each upload is a Bundle of its own, at meta.versionId "1"). */
+export const DOSSIER_VERSION_EXTENSION = 'https://overdracht.nl/fhir/StructureDefinition/dossier-version'
+
 export const FHIR_JSON = 'application/fhir+json'

@@ -10,8 +10,9 @@ import { checkHandoverBundle } from './intake.js'
 import { authoriseUploadAttempt, readDossier, uploadBundle, type StoredBundle } from './handover.service.js'
 import { searchPatients } from '../patient/patient.service.js'
 
+// A Bundle is never updated (a new upload is a new Bundle): its FHIR version is always 1.
 const versionHeaders = (stored: StoredBundle) => ({
-  ETag: etag(stored.version),
+  ETag: etag(1),
   'Last-Modified': stored.lastUpdated.toUTCString(),
 })
 
@@ -32,7 +33,7 @@ export function handoverRoutes(deps: Deps) {
     const ownCopy = c.req.query('own-copy')
     if (ownCopy !== undefined && ownCopy !== 'true' && ownCopy !== 'false') throw badRequest('own-copy must be true or false', ['own-copy'])
     const stored = await uploadBundle(deps, ctx, bundle, subject, { ownCopy: ownCopy === 'true' })
-    const headers = { ...versionHeaders(stored), Location: `${fhirBase(c, deps.settings.publicBaseUrl)}/Bundle/${stored.id}/_history/${stored.version}` }
+    const headers = { ...versionHeaders(stored), Location: `${fhirBase(c, deps.settings.publicBaseUrl)}/Bundle/${stored.id}/_history/1` }
     if (c.req.header('prefer')?.includes('return=minimal')) {
       for (const [k, v] of Object.entries(headers)) c.header(k, v)
       return c.body(null, 201)
@@ -47,7 +48,7 @@ export function handoverRoutes(deps: Deps) {
 
   app.get('/Bundle/:id/_history/:vid', async (c) => {
     const stored = await readDossier(deps, auditContext(c.var.principal, c.var.requestId), { bundleId: c.req.param('id') }, readOptions(c))
-    if (String(stored.version) !== c.req.param('vid')) throw notFound()
+    if (c.req.param('vid') !== '1') throw notFound()
     return rawFhirJson(c, stored.text, 200, versionHeaders(stored))
   })
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Bundle } from '@medplum/fhirtypes'
 import type { AuditContext } from '../audit/audit.service.js'
-import { SYSTEM } from '../fhir/systems.js'
+import { DOSSIER_VERSION_EXTENSION, SYSTEM } from '../fhir/systems.js'
 import { refuseUnlessMayAttempt, withDecision } from '../access/enforce.js'
 import { consentFactsOfPatient, hasOpenEmergencyWindow, openEmergencyWindow } from '../access/facts.js'
 import { NO_RELATIONSHIP, excludedForEveryRecipient } from '../access/policy.js'
@@ -88,7 +88,9 @@ export async function uploadBundle(
       const now = clock.now()
       await addPatientIdentifiers(trx, patientId!, subject.identifiers)
       const version = await nextBundleVersion(trx, patientId!)
-      const stored: Bundle = { ...bundle, id, meta: { ...bundle.meta, versionId: String(version), lastUpdated: now.toISOString() } }
+      // Each upload is a Bundle of its own: its FHIR version is 1; the patient's dossier version is a meta extension.
+      const extension = [...(bundle.meta?.extension ?? []).filter((e) => e.url !== DOSSIER_VERSION_EXTENSION), { url: DOSSIER_VERSION_EXTENSION, valueInteger: version }]
+      const stored: Bundle = { ...bundle, id, meta: { ...bundle.meta, versionId: '1', lastUpdated: now.toISOString(), extension } }
       const text = JSON.stringify(stored)
       const key = await dataKeyForWriting(trx, deps.masterKey, patientId!, now)
       await insertBundleVersion(trx, {

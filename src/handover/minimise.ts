@@ -1,6 +1,7 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes'
 import type { ContentExclusion } from '../access/policy.js'
 import type { SensitiveCategories } from '../consent/sensitive-categories.js'
+import { DOSSIER_VERSION_EXTENSION } from '../fhir/systems.js'
 
 export const RELEASE_NOTICE_SYSTEM = 'https://overdracht.nl/fhir/CodeSystem/release-notice'
 export const WITHHELD_CODE = 'content-withheld-under-consent'
@@ -130,12 +131,14 @@ export function minimiseBundle(bundle: Bundle, exclusion: ContentExclusion, cate
     kept.push({ ...(entry.fullUrl ? { fullUrl: entry.fullUrl } : {}), resource })
   })
 
+  const dossierVersion = bundle.meta?.extension?.find((e) => e.url === DOSSIER_VERSION_EXTENSION && typeof e.valueInteger === 'number')
   const released: Bundle = {
     resourceType: 'Bundle',
     ...(bundle.id ? { id: bundle.id } : {}),
     meta: {
       ...(bundle.meta?.versionId ? { versionId: bundle.meta.versionId } : {}),
       ...(bundle.meta?.lastUpdated ? { lastUpdated: bundle.meta.lastUpdated } : {}),
+      ...(dossierVersion ? { extension: [dossierVersion] } : {}),
       tag: [WITHHELD_TAG],
     },
     ...(bundle.identifier?.value ? { identifier: { ...(bundle.identifier.system ? { system: bundle.identifier.system } : {}), value: bundle.identifier.value } } : {}),
