@@ -793,3 +793,80 @@ describe('ways around the exclusions that are closed, third round', () => {
     expect(res.status, await text(res)).toBe(422)
   })
 })
+
+describe('ways around the exclusions that are closed, fourth round', () => {
+  const categories = DEFAULT_SENSITIVE_CATEGORIES
+  const PSY = { labels: ['PSY'], classes: [] as string[] }
+  const dep = { system: 'http://snomed.info/sct', code: '35489007' }
+  const patientEntry = (patient: Record<string, unknown>): BundleEntry => ({ fullUrl: 'urn:uuid:eeeeeeee-0000-4000-8000-000000000001', resource: { resourceType: 'Patient', id: 'p', ...patient } as unknown as Resource })
+  const leftOut: BundleEntry = {
+    fullUrl: 'urn:uuid:eeeeeeee-0000-4000-8000-000000000002',
+    resource: { resourceType: 'Condition', id: 'x1', identifier: [{ system: 'http://example.org/ids/', value: 'D-77' }], subject: { reference: 'Patient/p' }, code: { coding: [dep] } } as unknown as Resource,
+  }
+
+  it('the Patient keeps only V-nummer and BSN, plain names, phone numbers, city and country, BCP 47 languages; the release is valid R4', () => {
+    const patient = patientEntry({
+      identifier: [
+        { system: SYSTEM.vNummer, value: 'V1234567890', type: { coding: [dep], text: 'CANARY-IDTYPE' }, assigner: { reference: '#o' } },
+        { system: 'http://ggz.example/patientnummer', value: 'CANARY-GGZ' },
+      ],
+      contained: [{ resourceType: 'Organization', id: 'o', name: 'CANARY-ORG' }],
+      name: [{ family: 'Voorbeeld', given: ['Amal'], text: 'CANARY-NAMETEXT', suffix: ['CANARY-SUFFIX'] }, { extension: [{ url: 'http://example.org/x', valueString: 'y' }] }],
+      telecom: [{ system: 'phone', value: '06 1234 5678' }, { system: 'url', value: 'urn:uuid:eeeeeeee-0000-4000-8000-000000000002' }, { extension: [{ url: 'http://example.org/x', valueString: 'y' }] }],
+      address: [{ line: ['CANARY-LINE afd. gesloten psychiatrie'], text: 'CANARY-ADDRESS', city: 'Ter Apel', country: 'NL' }],
+      communication: [{ language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'ti' }, dep], text: 'CANARY-LANGUAGE' } }],
+      generalPractitioner: [{ identifier: { system: 'http://example.org/ids', value: 'D-77' } }],
+    })
+    const released = minimiseBundle({ resourceType: 'Bundle', type: 'collection', entry: [patient, leftOut] }, PSY, categories)
+    const json = JSON.stringify(released)
+    for (const gone of ['CANARY', '35489007', 'D-77', 'eeeeeeee-0000-4000-8000-000000000002']) expect(json, gone).not.toContain(gone)
+    for (const kept of ['V1234567890', 'Voorbeeld', '06 1234 5678', 'Ter Apel', '"ti"']) expect(json, kept).toContain(kept)
+    expectValidR4(released)
+  })
+
+  it('an attachment by url alone, base64 in any element, and pointers with a query, an operation or percent-encoding take their entry out', () => {
+    const entry = (n: number, resource: Record<string, unknown>): BundleEntry => ({ fullUrl: `urn:uuid:eeeeeeee-0000-4000-8000-00000000001${n}`, resource: resource as unknown as Resource })
+    const released = minimiseBundle(
+      {
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: [
+          patientEntry({}),
+          leftOut,
+          entry(1, { resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { url: 'https://ggz.example/CANARY-LETTER.pdf' } }] }),
+          entry(2, { resourceType: 'Observation', status: 'final', code: { text: 'CANARY-B64' }, extension: [{ url: 'http://example.org/x', valueBase64Binary: 'e30=' }] }),
+          entry(3, { resourceType: 'Observation', status: 'final', code: { text: 'CANARY-QUERY' }, extension: [{ url: 'http://example.org/x', valueUri: 'Condition/x1?_format=json' }] }),
+          entry(4, { resourceType: 'Observation', status: 'final', code: { text: 'CANARY-OP' }, extension: [{ url: 'http://example.org/x', valueUri: 'http://gza.example/fhir/Condition/x1/$meta' }] }),
+          entry(5, { resourceType: 'Observation', status: 'final', code: { text: 'CANARY-PCT' }, extension: [{ url: 'http://example.org/x', valueUri: 'urn%3Auuid%3Aeeeeeeee-0000-4000-8000-000000000002' }] }),
+        ],
+      },
+      PSY,
+      categories,
+    )
+    expect(JSON.stringify(released)).not.toContain('CANARY')
+    expect(released.entry!.map((e) => e.resource!.resourceType)).toEqual(['Patient'])
+  })
+
+  it('contained resources reachable only through a chain, or referring to their container, are kept; unreachable ones go; Composition titles become neutral', () => {
+    const contained = Array.from({ length: 50 }, (_, i) => ({ resourceType: 'Practitioner', id: `c${i}`, ...(i > 0 ? { extension: [{ url: 'http://example.org/next', valueReference: { reference: `#c${i - 1}` } }] } : {}) }))
+    const observation: BundleEntry = {
+      fullUrl: 'urn:uuid:eeeeeeee-0000-4000-8000-000000000020',
+      resource: {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: 'kept' },
+        contained: [...contained, { resourceType: 'Provenance', id: 'prov', target: [{ reference: '#' }], recorded: '2026-11-24T09:00:00Z', agent: [{ who: { display: 'x' } }] }, { resourceType: 'Practitioner', id: 'lonely' }],
+        performer: [{ reference: '#c49' }],
+      } as unknown as Resource,
+    }
+    const composition: BundleEntry = {
+      fullUrl: 'urn:uuid:eeeeeeee-0000-4000-8000-000000000021',
+      resource: { resourceType: 'Composition', status: 'final', type: { text: 't' }, date: '2026-11-24', author: [{ reference: 'Patient/p' }], title: 'CANARY-TITLE Ontslagbrief PAAZ: depressie', section: [{ code: { text: 'CANARY-SECTIONCODE' }, entry: [{ reference: 'urn:uuid:eeeeeeee-0000-4000-8000-000000000020' }] }] } as unknown as Resource,
+    }
+    const released = minimiseBundle({ resourceType: 'Bundle', type: 'collection', entry: [patientEntry({}), leftOut, observation, composition] }, PSY, categories)
+    const kept = released.entry!.find((e) => e.resource!.resourceType === 'Observation')!.resource as unknown as { contained: { id: string }[] }
+    expect(kept.contained.map((c) => c.id).sort()).toEqual([...contained.map((c) => c.id), 'prov'].sort())
+    expect(JSON.stringify(released)).not.toContain('CANARY')
+    expectValidR4(released)
+  })
+})

@@ -1,7 +1,7 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes'
 import type { ContentExclusion } from '../access/policy.js'
 import type { SensitiveCategories } from '../consent/sensitive-categories.js'
-import { DOSSIER_VERSION_EXTENSION } from '../fhir/systems.js'
+import { DOSSIER_VERSION_EXTENSION, SYSTEM } from '../fhir/systems.js'
 
 export const RELEASE_NOTICE_SYSTEM = 'https://overdracht.nl/fhir/CodeSystem/release-notice'
 export const WITHHELD_CODE = 'content-withheld-under-consent'
@@ -101,9 +101,13 @@ export function minimiseBundle(bundle: Bundle, exclusion: ContentExclusion, cate
     }
   })
   const queue = [...left]
+  const expanded = new Set<string>()
   while (queue.length > 0) {
     const j = queue.pop()!
     for (const key of keys[j]!.all) {
+      // Each key's list is walked once, however many left-out entries share it.
+      if (expanded.has(key)) continue
+      expanded.add(key)
       for (const i of pointedBy.get(key) ?? []) {
         if (!left.has(i)) {
           left.add(i)
@@ -157,10 +161,10 @@ function unclassifiable(resource: Resource): boolean {
   let found = false
   walk(resource, (o) => {
     if (Array.isArray(o.modifierExtension) && o.modifierExtension.length > 0) found = true
-    if ((typeof o.data === 'string' || typeof o.url === 'string') && ('contentType' in o || 'data' in o || 'size' in o || 'hash' in o || 'title' in o || 'creation' in o)) {
-      // An Attachment (an Extension has url but never these).
-      if (!('value' in o) && !Object.keys(o).some((k) => k.startsWith('value'))) found = true
-    }
+    // Base64 content of any kind (Attachment.data, Signature.data, valueBase64Binary).
+    if (typeof o.data === 'string' || typeof o.valueBase64Binary === 'string') found = true
+    // An Attachment by url: an object with a url that is no Extension (those have a value or extensions).
+    if (typeof o.url === 'string' && !('extension' in o) && !Object.keys(o).some((k) => k.startsWith('value'))) found = true
   })
   return found
 }
@@ -199,13 +203,14 @@ function keysOfEntry(entry: BundleEntry): EntryKeys {
   }
   const r = entry.resource as (Resource & { identifier?: unknown }) | undefined
   if (r?.id) refs.push(`${r.resourceType}/${r.id}`)
-  const identifiers: string[] = []
+  const identifiers = new Set<string>()
   const ids = Array.isArray(r?.identifier) ? r.identifier : r?.identifier ? [r.identifier] : []
   for (const id of ids as { system?: unknown; value?: unknown }[]) {
     if (typeof id?.value !== 'string') continue
-    identifiers.push(`${typeof id.system === 'string' ? id.system : ''}|${id.value}`, `|${id.value}`)
+    identifiers.add(`${typeof id.system === 'string' ? normaliseSystem(id.system) : ''}|${id.value}`)
+    identifiers.add(`|${id.value}`)
   }
-  return { refs, identifiers, all: [...refs, ...identifiers] }
+  return { refs, identifiers: [...identifiers], all: [...new Set([...refs, ...identifiers])] }
 }
 
 /** Keys of what a resource points at other than by a Reference: any string, and identifiers inside modifier extensions. */
@@ -238,9 +243,31 @@ function strongPointers(resource: Resource): Set<string> {
 }
 
 /** A reference or URL as compared: urns without regard to case, no fragment, no trailing slash, no history (linear). */
+/** An identifier system as compared: no case, no trailing slash. */
+function normaliseSystem(system: string): string {
+  let v = system.trim().toLowerCase()
+  let end = v.length
+  while (end > 0 && v.charCodeAt(end - 1) === 47) end--
+  return v.slice(0, end)
+}
+
 function normaliseReference(value: string): string {
   let v = value.trim()
   if (v.length > 4096) v = v.slice(0, 4096)
+  if (v.includes('%')) {
+    try {
+      v = decodeURIComponent(v)
+    } catch {
+      // Not percent-encoded after all: compared as written.
+    }
+  }
+  // A query or an operation after the resource still names it.
+  if (!v.startsWith('#')) {
+    const query = v.indexOf('?')
+    if (query > 0) v = v.slice(0, query)
+    const op = v.indexOf('/$')
+    if (op > 0) v = v.slice(0, op)
+  }
   if (v.slice(0, 9).toLowerCase() === 'urn:uuid:' || v.slice(0, 8).toLowerCase() === 'urn:oid:') v = v.toLowerCase()
   if (!v.startsWith('#')) {
     const hash = v.indexOf('#')
@@ -280,36 +307,58 @@ function pointsAt(reference: string, targets: Set<string>): boolean {
   return tail !== undefined && targets.has(tail)
 }
 
-const PATIENT_ELEMENTS = ['resourceType', 'id', 'identifier', 'active', 'name', 'telecom', 'gender', 'birthDate', 'deceasedBoolean', 'deceasedDateTime', 'address', 'communication', 'generalPractitioner', 'managingOrganization']
+const IDENTIFYING_SYSTEMS = new Set<string>([SYSTEM.vNummer, SYSTEM.bsn])
 
-/** The Patient as a minimised release gives it: who the person is, nothing else (no extensions, codes, contained). */
+/**
+ * The Patient as a minimised release gives it: who the person is and nothing else. Identifiers of
+ * the migration chain only (V-nummer, BSN) as system and value; names as family, given and prefix;
+ * gender and birth date; the city and country of addresses; telecom as system, value and use;
+ * languages as BCP 47 codings; no extensions, contained resources, labels or free text. Nothing
+ * here is classified, because nothing here can carry a clinical code or point at another entry.
+ */
 function patientAllowList(patient: Resource): Resource {
   const p = patient as unknown as Record<string, unknown>
-  const out: Record<string, unknown> = {}
-  for (const key of PATIENT_ELEMENTS) if (p[key] !== undefined) out[key] = stripExtensions(p[key])
-  if (Array.isArray(out.communication)) {
-    out.communication = (out.communication as Record<string, unknown>[]).map((c) => ({ ...(c.language ? { language: c.language } : {}), ...(c.preferred !== undefined ? { preferred: c.preferred } : {}) }))
+  const list = (v: unknown) => (Array.isArray(v) ? (v as Record<string, unknown>[]).filter((x) => x !== null && typeof x === 'object') : [])
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined)
+  const pick = (o: Record<string, unknown>, keys: string[]) => {
+    const out: Record<string, unknown> = {}
+    for (const k of keys) {
+      const v = o[k]
+      if (typeof v === 'string' || typeof v === 'boolean') out[k] = v
+      else if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string')) out[k] = v
+    }
+    return Object.keys(out).length > 0 ? out : undefined
   }
-  // References to contained resources have nothing to point at any more.
-  for (const key of ['generalPractitioner', 'managingOrganization']) {
-    const refs = out[key]
-    const local = (r: unknown) => typeof (r as { reference?: unknown })?.reference === 'string' && (r as { reference: string }).reference.startsWith('#')
-    if (Array.isArray(refs)) out[key] = refs.map((r) => (local(r) ? MASKED() : r))
-    else if (refs && local(refs)) out[key] = MASKED()
-  }
+  const out: Record<string, unknown> = { resourceType: 'Patient' }
+  if (str(p.id)) out.id = p.id
+  const identifier = list(p.identifier)
+    .filter((i) => IDENTIFYING_SYSTEMS.has(str(i.system) ?? '') && str(i.value))
+    .map((i) => ({ system: i.system, value: i.value }))
+  if (identifier.length > 0) out.identifier = identifier
+  if (typeof p.active === 'boolean') out.active = p.active
+  const name = list(p.name).map((n) => pick(n, ['use', 'family', 'given', 'prefix'])).filter(Boolean)
+  if (name.length > 0) out.name = name
+  // Telephone numbers and e-mail addresses only: a value shaped like anything else may say anything.
+  const telecom = list(p.telecom)
+    .map((t) => pick(t, ['system', 'value', 'use']))
+    .filter((t): t is Record<string, unknown> => t !== undefined && typeof t.value === 'string' && /^\+?[0-9 ()-]{3,32}$|^[^\s@/]+@[^\s@/]+$/.test(t.value))
+  if (telecom.length > 0) out.telecom = telecom
+  if (['male', 'female', 'other', 'unknown'].includes(str(p.gender) ?? '')) out.gender = p.gender
+  if (str(p.birthDate)) out.birthDate = p.birthDate
+  if (typeof p.deceasedBoolean === 'boolean') out.deceasedBoolean = p.deceasedBoolean
+  if (str(p.deceasedDateTime)) out.deceasedDateTime = p.deceasedDateTime
+  const address = list(p.address).map((a) => pick(a, ['use', 'city', 'country'])).filter(Boolean)
+  if (address.length > 0) out.address = address
+  const communication = list(p.communication)
+    .map((c) => {
+      const coding = list((c.language as Record<string, unknown> | undefined)?.coding)
+        .filter((x) => x.system === 'urn:ietf:bcp:47' && typeof x.code === 'string' && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(x.code))
+        .map((x) => ({ system: 'urn:ietf:bcp:47', code: x.code }))
+      return coding.length > 0 ? { language: { coding }, ...(typeof c.preferred === 'boolean' ? { preferred: c.preferred } : {}) } : undefined
+    })
+    .filter(Boolean)
+  if (communication.length > 0) out.communication = communication
   return out as unknown as Resource
-}
-
-/** Drops extensions and modifier extensions anywhere in a value. */
-function stripExtensions(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stripExtensions)
-  if (value === null || typeof value !== 'object') return value
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value)) {
-    if (k === 'extension' || k === 'modifierExtension' || k.startsWith('_')) continue
-    out[k] = stripExtensions(v)
-  }
-  return out
 }
 
 const MASKED = () => ({ extension: [{ url: DATA_ABSENT_REASON, valueCode: 'masked' }] })
@@ -335,7 +384,7 @@ function identifierIsLeft(id: unknown, left: Left): boolean {
   if (id === null || typeof id !== 'object' || Array.isArray(id)) return false
   const { system, value } = id as { system?: unknown; value?: unknown }
   if (typeof value !== 'string') return false
-  return left.identifiers.has(`${typeof system === 'string' ? system : ''}|${value}`) || (typeof system !== 'string' && left.identifiers.has(`|${value}`))
+  return left.identifiers.has(`${typeof system === 'string' ? normaliseSystem(system) : ''}|${value}`) || (typeof system !== 'string' && left.identifiers.has(`|${value}`))
 }
 
 /** References masked or stripped of display, narratives gone, throughout a kept resource. */
@@ -366,26 +415,33 @@ function scrubFields(o: Record<string, unknown>, left: Left): Record<string, unk
   return out
 }
 
-/** Contained resources no `#id` reference of the resource points at any more (dom-3), until none is left. */
+/**
+ * Contained resources that are still reachable (dom-3): referred to from the rest of the resource,
+ * or from one that is, or referring to their container ("#"). One graph search.
+ */
 function withoutOrphanContained(resource: Resource): Resource {
-  let r = resource as Resource & { contained?: Resource[] }
-  for (;;) {
-    if (!r.contained || r.contained.length === 0) return r
-    const { contained, ...rest } = r
-    const referenced = new Set<string>()
-    walk([rest, contained], (o) => {
-      if (typeof o.reference === 'string' && o.reference.startsWith('#')) referenced.add(o.reference.slice(1))
+  const r = resource as Resource & { contained?: Resource[] }
+  if (!r.contained || r.contained.length === 0) return r
+  const { contained, ...rest } = r
+  const localRefs = (node: unknown) => {
+    const out: string[] = []
+    walk(node, (o) => {
+      if (typeof o.reference === 'string' && o.reference.startsWith('#')) out.push(o.reference.slice(1))
     })
-    const kept = contained.filter((c) => c.id !== undefined && referenced.has(c.id))
-    // A contained resource referenced only from another that goes: the next round takes it.
-    const stillReferenced = new Set<string>()
-    walk([rest, kept], (o) => {
-      if (typeof o.reference === 'string' && o.reference.startsWith('#')) stillReferenced.add(o.reference.slice(1))
-    })
-    const next = kept.filter((c) => stillReferenced.has(c.id!))
-    if (next.length === contained.length) return r
-    r = (next.length > 0 ? { ...rest, contained: next } : rest) as Resource & { contained?: Resource[] }
+    return out
   }
+  const byId = new Map(contained.filter((c) => typeof c.id === 'string').map((c) => [c.id!, c]))
+  const edges = new Map([...byId].map(([id, c]) => [id, localRefs(c)]))
+  const reachable = new Set<string>()
+  const queue = [...localRefs(rest), ...[...edges].filter(([, refs]) => refs.includes('')).map(([id]) => id)]
+  while (queue.length > 0) {
+    const id = queue.pop()!
+    if (reachable.has(id) || !byId.has(id)) continue
+    reachable.add(id)
+    for (const next of edges.get(id) ?? []) queue.push(next)
+  }
+  const kept = contained.filter((c) => c.id !== undefined && reachable.has(c.id))
+  return (kept.length > 0 ? { ...rest, contained: kept } : rest) as Resource
 }
 
 const NEUTRAL_SECTION_TEXT = { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">-</div>' }
@@ -396,6 +452,11 @@ function withoutSectionTitles(composition: Resource): Resource {
   const fix = (sections: unknown): unknown =>
     (sections as Record<string, unknown>[]).map((section) => {
       const { title: _title, ...rest } = section
+      if (rest.code && typeof rest.code === 'object') {
+        const { text: _text, ...code } = rest.code as Record<string, unknown>
+        if (Object.keys(code).length > 0) rest.code = code
+        else delete rest.code
+      }
       const entries = (rest.entry as unknown[] | undefined)?.filter((e) => !isMasked(e))
       const out: Record<string, unknown> = { ...rest }
       if (entries && entries.length > 0) out.entry = entries
@@ -404,6 +465,7 @@ function withoutSectionTitles(composition: Resource): Resource {
       if (!out.entry && !out.section && !out.text) out.text = NEUTRAL_SECTION_TEXT
       return out
     })
-  const c = composition as Resource & { section?: unknown[] }
-  return c.section ? ({ ...c, section: fix(c.section) } as Resource) : composition
+  // The title is required and free text: a neutral one stands in.
+  const c = { ...(composition as Resource & { section?: unknown[]; title?: string }), title: 'Overdrachtsdossier / Handover record' }
+  return (c.section ? { ...c, section: fix(c.section) } : c) as Resource
 }
