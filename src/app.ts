@@ -6,6 +6,7 @@ import { consentRoutes } from './consent/consent.routes.js'
 import { closeEmergencyReview, listEmergencyReviews } from './consent/emergency.service.js'
 import type { Deps } from './deps.js'
 import { capabilityStatement } from './fhir/capability-statement.js'
+import { OPERATION_DEFINITIONS } from './fhir/operation-definitions.js'
 import { badRequest, payloadTooLarge, serviceUnavailable } from './fhir/outcome.js'
 import { handoverRoutes } from './handover/handover.routes.js'
 import { taskRoutes } from './tasks/task.routes.js'
@@ -17,10 +18,11 @@ import { notFound } from './fhir/outcome.js'
 import type { AppEnv } from './http/app-env.js'
 import { authenticate } from './http/caller-auth.js'
 import { outcomeErrorHandler, outcomeNotFound } from './http/error-handler.js'
-import { fhirJson, SMALL_RESOURCE_BYTES } from './http/fhir-io.js'
+import { fhirBase, fhirJson, SMALL_RESOURCE_BYTES } from './http/fhir-io.js'
 import { openApiDocument } from './http/openapi.js'
 import { requestContext } from './http/request-context.js'
 import { noStore } from './http/security-headers.js'
+import { methodNotAllowed, negotiate, optionsAndCors } from './http/rest.js'
 
 export const VERSION = '0.1.0'
 
@@ -43,6 +45,11 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     await next()
     c.header('X-Content-Type-Options', 'nosniff')
   })
+  // OPTIONS needs no token; CORS for the configured origins only.
+  const routes = () => app.routes
+  app.use(optionsAndCors(deps.settings.corsOrigins, routes))
+  // FHIR R4 JSON only: other formats and versions are refused before anything else happens.
+  app.use('/fhir/*', negotiate())
 
   app.get('/healthz', (c) => c.json({ status: 'up' }))
   app.get('/readyz', async (c) => {
@@ -58,7 +65,9 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     return c.json(await deps.consentKeys.publicJwks())
   })
   app.get('/openapi.json', (c) => c.json(openApiDocument(VERSION)))
-  app.get('/fhir/metadata', (c) => fhirJson(c, capabilityStatement(VERSION, deps.clock.now())))
+  app.get('/fhir/metadata', (c) =>
+    fhirJson(c, capabilityStatement(VERSION, deps.clock.now(), { baseUrl: fhirBase(c, deps.settings.publicBaseUrl), cors: deps.settings.corsOrigins.length > 0 })),
+  )
   // The closed vocabularies are public: they describe codes, not people.
   // A Map, not an object: `__proto__` or `constructor` must not find anything.
   const codeSystems = new Map(
@@ -68,6 +77,13 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     const cs = codeSystems.get(c.req.param('id'))
     if (!cs) throw notFound()
     return fhirJson(c, cs)
+  })
+  // The definitions of the operations the CapabilityStatement names: public like it.
+  const operationDefinitions = new Map(OPERATION_DEFINITIONS.map((od) => [od.id!, od]))
+  app.get('/fhir/OperationDefinition/:id', (c) => {
+    const od = operationDefinitions.get(c.req.param('id'))
+    if (!od) throw notFound()
+    return fhirJson(c, od)
   })
 
   const limit = bodyLimit({
@@ -118,6 +134,11 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route('/admin', admin)
 
   app.onError(outcomeErrorHandler)
-  app.notFound(outcomeNotFound)
+  // A path the app has, with a method it lacks: 405 with Allow; anything else: 404.
+  app.notFound((c) => {
+    const refused = methodNotAllowed(c, routes)
+    if (refused) return outcomeErrorHandler(refused, c)
+    return outcomeNotFound(c)
+  })
   return app
 }

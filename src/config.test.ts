@@ -35,6 +35,13 @@ describe('configuration', () => {
       expect(() => loadConfig({ OVERDRACHT_PUBLIC_BASE_URL: bad }), bad).toThrow(/OVERDRACHT_PUBLIC_BASE_URL/)
     }
   })
+  it('CORS origins are origins: scheme, host and port, no path', () => {
+    expect(loadConfig({}).settings.corsOrigins).toEqual([])
+    expect(loadConfig({ OVERDRACHT_CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).settings.corsOrigins).toEqual(['https://a.example', 'http://localhost:3000'])
+    for (const bad of ['https://a.example/', 'a.example', 'https://a.example/app', '*']) {
+      expect(() => loadConfig({ OVERDRACHT_CORS_ORIGINS: bad }), bad).toThrow(/OVERDRACHT_CORS_ORIGINS/)
+    }
+  })
   it('metrics are off unless a port is set; the port, host and token are checked and named', () => {
     expect(loadConfig({}).metrics).toBeUndefined()
     expect(loadConfig({ OVERDRACHT_METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '127.0.0.1', token: undefined })
