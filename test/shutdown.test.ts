@@ -1,3 +1,4 @@
+import { descendantsOf } from './support/processes.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
@@ -34,26 +35,6 @@ const alive = (pid: number) => {
   }
 }
 
-/** Every process below `pid`, from /proc. */
-async function descendantsOf(pid: number): Promise<number[]> {
-  const { readdirSync, readFileSync } = await import('node:fs')
-  const parent = new Map<number, number>()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
-    } catch {
-      /* gone */
-    }
-  }
-  const out: number[] = []
-  const walk = (p: number) => {
-    for (const [child, pp] of parent) if (pp === p) (out.push(child), walk(child))
-  }
-  walk(pid)
-  return out
-}
 
 const exited = (child: ChildProcess) =>
   new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))))
@@ -99,7 +80,7 @@ describe('a clean shutdown', () => {
         // Half the body now, the signal, the rest a little later: the upload is in flight.
         req.write(body.subarray(0, body.length >> 1))
         setTimeout(async () => {
-          descendants.push(...(await descendantsOf(npm.pid!)))
+          descendants.push(...descendantsOf(npm.pid!))
           npm.kill('SIGTERM')
           setTimeout(() => req.end(body.subarray(body.length >> 1)), 500)
         }, 200)

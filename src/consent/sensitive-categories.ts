@@ -1,4 +1,5 @@
 import shipped from './sensitive-categories.json' with { type: 'json' }
+import { walkObjects } from '../fhir/walk.js'
 
 /** The code system of the security labels that name sensitive categories (HL7 v3 ActCode). */
 export const SECURITY_LABEL_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActCode'
@@ -150,21 +151,11 @@ export function sensitiveCategories(data: unknown = shipped): SensitiveCategorie
     display: (label) => displays.get(label),
     classify(resource) {
       const out = new Set<string>()
-      // Iterative: no nesting depth can hide a code from the classification.
-      const stack: unknown[] = [resource]
-      while (stack.length > 0) {
-        const node = stack.pop()
-        if (node === null || typeof node !== 'object') continue
-        if (Array.isArray(node)) {
-          for (const item of node) stack.push(item)
-          continue
-        }
-        const o = node as Record<string, unknown>
+      walkObjects(resource, (o) => {
         if (typeof o.code === 'string' && (typeof o.system === 'string' || o.system === undefined)) {
           categoriesOfCoding(typeof o.system === 'string' ? o.system : undefined, o.code, out)
         }
-        for (const value of Object.values(o)) if (typeof value === 'object') stack.push(value)
-      }
+      })
       return out
     },
   }

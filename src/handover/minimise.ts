@@ -2,6 +2,7 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes'
 import type { ContentExclusion } from '../access/policy.js'
 import type { SensitiveCategories } from '../consent/sensitive-categories.js'
 import { DOSSIER_VERSION_EXTENSION, SYSTEM } from '../fhir/systems.js'
+import { walkObjects as walk } from '../fhir/walk.js'
 
 export const RELEASE_NOTICE_SYSTEM = 'https://overdracht.nl/fhir/CodeSystem/release-notice'
 export const WITHHELD_CODE = 'content-withheld-under-consent'
@@ -37,18 +38,9 @@ function isExcluded(resource: Resource, exclusion: ContentExclusion, categories:
 
 function resourceTypesWithin(resource: unknown): string[] {
   const out: string[] = []
-  const stack: unknown[] = [resource]
-  while (stack.length > 0) {
-    const node = stack.pop()
-    if (node === null || typeof node !== 'object') continue
-    if (Array.isArray(node)) {
-      stack.push(...node)
-      continue
-    }
-    const o = node as Record<string, unknown>
+  walk(resource, (o) => {
     if (typeof o.resourceType === 'string') out.push(o.resourceType)
-    for (const value of Object.values(o)) if (typeof value === 'object') stack.push(value)
-  }
+  })
   return out
 }
 
@@ -167,22 +159,6 @@ function unclassifiable(resource: Resource): boolean {
     if (typeof o.url === 'string' && !('extension' in o) && !Object.keys(o).some((k) => k.startsWith('value'))) found = true
   })
   return found
-}
-
-/** Visits every object in a JSON tree, iteratively. */
-function walk(root: unknown, visit: (o: Record<string, unknown>) => void): void {
-  const stack: unknown[] = [root]
-  while (stack.length > 0) {
-    const node = stack.pop()
-    if (node === null || typeof node !== 'object') continue
-    if (Array.isArray(node)) {
-      for (const item of node) stack.push(item)
-      continue
-    }
-    const o = node as Record<string, unknown>
-    visit(o)
-    for (const value of Object.values(o)) if (value !== null && typeof value === 'object') stack.push(value)
-  }
 }
 
 interface EntryKeys {

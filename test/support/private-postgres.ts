@@ -1,3 +1,4 @@
+import { descendantsOf } from './processes.js'
 import { execFile } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -149,22 +150,3 @@ export async function startPrivateCluster(options: { settings?: Record<string, s
   }
 }
 
-/** Every process below `pid`, from /proc. */
-function descendantsOf(pid: number): number[] {
-  const parent = new Map<number, number>()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
-    } catch {
-      /* gone */
-    }
-  }
-  const out: number[] = []
-  const walk = (p: number) => {
-    for (const [child, pp] of parent) if (pp === p) (out.push(child), walk(child))
-  }
-  walk(pid)
-  return out
-}
