@@ -12,6 +12,7 @@ import { handoverRoutes } from './handover/handover.routes.js'
 import { taskRoutes } from './tasks/task.routes.js'
 import { auditRoutes } from './audit/audit.routes.js'
 import { retentionRoutes } from './retention/retention.routes.js'
+import { patientReadRoutes } from './patient/patient.routes.js'
 import { perspectiveRoutes } from './perspective/perspective.routes.js'
 import { codeSystemResource, legalGroundCodeSystemResource, valueCodeSystemResource } from './perspective/vocabulary.js'
 import { notFound } from './fhir/outcome.js'
@@ -102,6 +103,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   fhir.route('/', perspectiveRoutes(deps))
   fhir.route('/', auditRoutes(deps))
   fhir.route('/', retentionRoutes(deps))
+  fhir.route('/', patientReadRoutes(deps))
   app.route('/fhir', fhir)
 
   const admin = new Hono<AppEnv>()

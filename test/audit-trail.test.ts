@@ -5,8 +5,9 @@ import { verifyAuditChain } from '../src/audit/audit-verify.js'
 import { validateFhirResource } from '../src/fhir/validation.js'
 import { SYSTEM } from '../src/fhir/systems.js'
 import { runRetentionIfDue } from '../src/retention/retention.service.js'
-import { consentResource, handoverBundle, newVNummer, taskResource } from './support/fhir-builders.js'
+import { consentResource, taskResource } from './support/fhir-builders.js'
 import { URA } from './support/people.js'
+import { patientWithDossier as scenarioPatientWithDossier } from './support/scenarios.js'
 import { createTestApp, type TestApp } from './support/test-app.js'
 
 let t: TestApp
@@ -18,22 +19,7 @@ afterAll(async () => t?.close())
 const DAY = 24 * 3600_000
 const text = (res: Response) => res.clone().text()
 
-async function patientWithDossier() {
-  const vNummer = newVNummer()
-  const consent = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consentResource({ vNummer }) })
-  expect(consent.status, await text(consent)).toBe(201)
-  const upload = await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: handoverBundle(vNummer) })
-  expect(upload.status, await text(upload)).toBe(201)
-  const bundleId = ((await upload.json()) as Bundle).id!
-  const row = await t.db.selectFrom('bundle_version').select('patient_id').where('id', '=', bundleId).executeTakeFirstOrThrow()
-  return {
-    vNummer,
-    bundleId,
-    patientId: row.patient_id,
-    consentId: ((await consent.json()) as { id: string }).id,
-    token: consent.headers.get('x-consent-token')!,
-  }
-}
+const patientWithDossier = () => scenarioPatientWithDossier(t)
 
 async function accessLog(patientId: string): Promise<AuditEvent[]> {
   const res = await t.get(`/fhir/Patient/${patientId}/$access-log`, { as: 'privacyOfficer' })

@@ -57,7 +57,9 @@ async function scenario() {
   const emergency = await t.get(`/fhir/Patient/${patientId}/$handover`, { as: 'gzaDoctor', headers: { 'x-emergency-reason': 'Patient unresponsive, history needed now' } })
   expect(emergency.status, await emergency.clone().text()).toBe(200)
   const review = await t.db.selectFrom('emergency_access').select('id').where('patient_id', '=', patientId).executeTakeFirstOrThrow()
+  const auditEvent = await t.db.selectFrom('audit_event').select('id').where('patient_id', '=', patientId).orderBy('id').executeTakeFirstOrThrow()
   return {
+    auditEventId: String(auditEvent.id),
     vNummer,
     patientId,
     consentId,
@@ -110,6 +112,11 @@ const MATRIX: Record<string, Entry> = {
     request: (s) => ({ method: 'GET', path: `/fhir/Bundle/${s.bundleId}/_history/1` }),
     expected: all(404, dossierRead),
   },
+  'GET /fhir/Bundle/:id/_history': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Bundle/${s.bundleId}/_history` }),
+    expected: all(404, dossierRead),
+  },
   'GET /fhir/Patient/:id/$handover': {
     mutates: false,
     request: (s) => ({ method: 'GET', path: `/fhir/Patient/${s.patientId}/$handover` }),
@@ -119,6 +126,12 @@ const MATRIX: Record<string, Entry> = {
     mutates: false,
     request: (s) => ({ method: 'POST', path: `/fhir/Patient/${s.patientId}/$handover` }),
     expected: all(404, dossierRead),
+  },
+  'GET /fhir/Patient/:id': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Patient/${s.patientId}` }),
+    // The search's rule: the match only to caregivers related to the patient, 404 to other caregivers.
+    expected: all(403, { ...caregiversGet(200), 'caregiver of an unrelated organisation': 404 }),
   },
   'GET /fhir/Patient': {
     mutates: false,
@@ -138,6 +151,16 @@ const MATRIX: Record<string, Entry> = {
   'GET /fhir/Consent/:id': {
     mutates: false,
     request: (s) => ({ method: 'GET', path: `/fhir/Consent/${s.consentId}` }),
+    expected: all(403, { 'caregiver of the custodian': 200 }),
+  },
+  'GET /fhir/Consent/:id/_history': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Consent/${s.consentId}/_history` }),
+    expected: all(403, { 'caregiver of the custodian': 200 }),
+  },
+  'GET /fhir/Consent/:id/_history/:vid': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Consent/${s.consentId}/_history/1` }),
     expected: all(403, { 'caregiver of the custodian': 200 }),
   },
   'GET /fhir/Consent': {
@@ -171,6 +194,22 @@ const MATRIX: Record<string, Entry> = {
     }),
     expected: all(403, { 'caregiver of the custodian': 201, 'regievoerder, task party': 201 }),
   },
+  'PUT /fhir/Task': {
+    mutates: true,
+    // A conditional update by an identifier none of the caller's tasks has: a create, as POST.
+    request: (s, kind) => {
+      const identifier = { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${crypto.randomUUID()}` }
+      return {
+        method: 'PUT',
+        path: `/fhir/Task?identifier=${encodeURIComponent(`${identifier.system}|${identifier.value}`)}`,
+        body: {
+          ...taskResource({ vNummer: s.vNummer, code: (CAREGIVERS as readonly string[]).includes(kind) ? 'transfer' : 'case', requester: orgOf(kind), owner: URA.escort }),
+          identifier: [identifier],
+        },
+      }
+    },
+    expected: all(403, { 'caregiver of the custodian': 201, 'regievoerder, task party': 201 }),
+  },
   'PUT /fhir/Task/:id': {
     mutates: true,
     // Accepting the departure: the owner's move.
@@ -186,6 +225,28 @@ const MATRIX: Record<string, Entry> = {
   'GET /fhir/Task/:id': {
     mutates: false,
     request: (s) => ({ method: 'GET', path: `/fhir/Task/${s.departureId}` }),
+    expected: all(404, {
+      'regievoerder, task party': 200,
+      'escort, task party': 200,
+      'casemanager, task party': 200,
+      'privacy officer of the custodian': 403,
+      'privacy officer of an unrelated organisation': 403,
+    }),
+  },
+  'GET /fhir/Task/:id/_history': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Task/${s.departureId}/_history` }),
+    expected: all(404, {
+      'regievoerder, task party': 200,
+      'escort, task party': 200,
+      'casemanager, task party': 200,
+      'privacy officer of the custodian': 403,
+      'privacy officer of an unrelated organisation': 403,
+    }),
+  },
+  'GET /fhir/Task/:id/_history/:vid': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/Task/${s.departureId}/_history/1` }),
     expected: all(404, {
       'regievoerder, task party': 200,
       'escort, task party': 200,
@@ -222,6 +283,11 @@ const MATRIX: Record<string, Entry> = {
     mutates: false,
     request: (s) => ({ method: 'GET', path: `/fhir/Patient/${s.patientId}/$handelingsperspectief` }),
     expected: all(404, perspective),
+  },
+  'GET /fhir/AuditEvent/:id': {
+    mutates: false,
+    request: (s) => ({ method: 'GET', path: `/fhir/AuditEvent/${s.auditEventId}` }),
+    expected: all(403, { 'privacy officer of the custodian': 200 }),
   },
   'GET /fhir/AuditEvent': {
     mutates: false,

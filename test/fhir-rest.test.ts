@@ -1,8 +1,9 @@
 import type { Bundle, Parameters } from '@medplum/fhirtypes'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SYSTEM } from '../src/fhir/systems.js'
-import { consentResource, handoverBundle, newVNummer, taskResource } from './support/fhir-builders.js'
+import { consentResource, newVNummer, taskResource } from './support/fhir-builders.js'
 import { URA } from './support/people.js'
+import { patientWithDossier as scenarioPatientWithDossier } from './support/scenarios.js'
 import { createTestApp, type TestApp } from './support/test-app.js'
 
 /*
@@ -20,16 +21,7 @@ afterAll(async () => {
 
 const text = (res: Response) => res.clone().text()
 
-async function patientWithDossier() {
-  const vNummer = newVNummer()
-  const consent = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consentResource({ vNummer }) })
-  expect(consent.status, await text(consent)).toBe(201)
-  const upload = await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: handoverBundle(vNummer) })
-  expect(upload.status, await text(upload)).toBe(201)
-  const search = await t.get(`/fhir/Patient?identifier=${encodeURIComponent(`${SYSTEM.vNummer}|${vNummer}`)}`, { as: 'gzaDoctor' })
-  const patientId = ((await search.json()) as Bundle).entry![0]!.resource!.id!
-  return { vNummer, patientId, token: consent.headers.get('x-consent-token')!, bundleId: ((await upload.json()) as Bundle).id! }
-}
+const patientWithDossier = () => scenarioPatientWithDossier(t)
 
 describe('operations by POST', () => {
   it('POST $handover with the consent token as a Parameters input answers the same dossier as GET with the header', async () => {

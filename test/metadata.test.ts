@@ -5,6 +5,10 @@ import type {
   OperationOutcomeIssue,
 } from '@medplum/fhirtypes'
 import { afterAll, describe, expect, it } from 'vitest'
+import { PATIENT_SEARCH } from '../src/handover/handover.routes.js'
+import { CONSENT_SEARCH } from '../src/consent/consent.routes.js'
+import { TASK_SEARCH } from '../src/tasks/task.routes.js'
+import { AUDIT_EVENT_SEARCH } from '../src/audit/audit.routes.js'
 import { OPERATION_DEFINITIONS } from '../src/fhir/operation-definitions.js'
 import { validateFhirResource } from '../src/fhir/validation.js'
 import { appRoutes, type AppRoute } from './support/security.js'
@@ -31,7 +35,7 @@ const errorsOf = (issues: OperationOutcomeIssue[]) => issues.filter((i) => i.sev
 /** The FHIR interaction or operation a route's method and pattern stand for, if it has the shape of one. */
 type Described =
   | { kind: 'capabilities' }
-  | { kind: 'interaction'; type: string; code: string }
+  | { kind: 'interaction'; type: string; code: string; conditional?: boolean }
   | { kind: 'operation'; type: string; name: string; level: 'type' | 'instance' }
   | { kind: 'unknown' }
 
@@ -43,6 +47,7 @@ function fhirMeaning(route: AppRoute): Described {
   if (segments.length === 1 && type === 'metadata' && method === 'GET') return { kind: 'capabilities' }
   if (!type || !/^[A-Z][A-Za-z]+$/.test(type)) return { kind: 'unknown' }
   const interaction = (code: string): Described => ({ kind: 'interaction', type, code })
+  if (segments.length === 1 && method === 'PUT') return { kind: 'interaction', type, code: 'update', conditional: true }
   if (segments.length === 1) return method === 'GET' ? interaction('search-type') : method === 'POST' ? interaction('create') : { kind: 'unknown' }
   if (segments.length === 2 && second?.startsWith('$')) return { kind: 'operation', type, name: second.slice(1), level: 'type' }
   if (segments.length === 2 && second === '_history' && method === 'GET') return interaction('history-type')
@@ -58,7 +63,7 @@ function fhirMeaning(route: AppRoute): Described {
 
 const label = (d: Described) =>
   d.kind === 'interaction'
-    ? `${d.type} ${d.code}`
+    ? `${d.type} ${d.conditional ? 'conditional ' : ''}${d.code}`
     : d.kind === 'operation'
       ? `${d.type} $${d.name} on the ${d.level}`
       : d.kind === 'capabilities'
@@ -154,16 +159,17 @@ describe('the CapabilityStatement at GET /fhir/metadata', () => {
     expect(documentation).toContain('meta.versionId')
   })
 
+  // What each search route takes (its SearchSpec), plus the result parameters every search takes.
   it.each([
-    ['Patient', ['identifier']],
-    ['Consent', ['patient']],
-    ['Task', ['owner', 'requester', 'status', 'code', 'at-risk']],
-    ['AuditEvent', ['patient', 'date']],
-  ])('%s is searched by %j, each with a type and documentation', (type, names) => {
+    ['Patient', PATIENT_SEARCH.params],
+    ['Consent', CONSENT_SEARCH.params],
+    ['Task', TASK_SEARCH.params],
+    ['AuditEvent', AUDIT_EVENT_SEARCH.params],
+  ])('%s is searched by %j and the result parameters, each with a type and documentation', (type, names) => {
     const resource = resourceOf(type)
     expect(resource?.interaction?.map((i) => i.code)).toContain('search-type')
     const params = resource?.searchParam ?? []
-    expect(params.map((p) => p.name), JSON.stringify(params)).toEqual(names)
+    expect(params.map((p) => p.name).sort(), JSON.stringify(params)).toEqual([...names, '_count', '_summary'].sort())
     for (const p of params) {
       expect(p.type, p.name).toBeTruthy()
       expect(p.documentation, p.name).toBeTruthy()
@@ -247,6 +253,7 @@ describe('every route under /fhir is described in the CapabilityStatement', () =
     const context = `${route.name}; the CapabilityStatement's ${type || 'rest'}: ${JSON.stringify(type ? (resourceOf(type) ?? null) : rest)}`
     if (meaning.kind === 'interaction') {
       expect(resourceOf(meaning.type)?.interaction?.map((i) => i.code), context).toContain(meaning.code)
+      if (meaning.conditional) expect(resourceOf(meaning.type)?.conditionalUpdate, context).toBe(true)
     }
     if (meaning.kind === 'operation') {
       const op = resourceOf(meaning.type)?.operation?.find((o) => o.name === meaning.name)

@@ -77,7 +77,8 @@ describe('announcing tasks', () => {
     ['a note', { note: [{ text: 'patient has diabetes' }] }, 'Task.note'],
     ['a description', { description: 'HIV medication along' }, 'Task.description'],
     ['a reason code', { reasonCode: { text: 'psychosis' } }, 'Task.reasonCode'],
-    ['an input', { input: [{ type: { text: 'x' }, valueString: 'y' }] }, 'Task.input'],
+    ['an input of free text', { input: [{ type: { text: 'x' }, valueString: 'y' }] }, 'Task.input[0].type.text'],
+    ['an input of a string value', { input: [{ type: { coding: [{ system: 'https://overdracht.nl/fhir/CodeSystem/task-input', code: 'dossier' }] }, valueString: 'HIV' }] }, 'Task.input[0].valueString'],
     ['display text on the code', { code: { coding: [{ system: 'https://overdracht.nl/fhir/CodeSystem/task-code', code: 'departure', display: 'Vertrek wegens ziekte' }] } }, 'Task.code.coding[0].display'],
     ['narrative', { text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">ziek</div>' } }, 'Task.text'],
   ])('a task with %s is refused: tasks carry no medical data', async (_what, extra, path) => {

@@ -135,6 +135,8 @@ export function denial(reason: ReasonCode, action: Action, problem?: string, exp
         'The BIG register does not confirm a current registration in a profession allowed to receive medical data',
       )
     case 'deny-no-relationship':
+      // Unknown and unrelated patients look the same.
+      if (action === 'patient.read') return notFound()
       if (action === 'dossier.upload') {
         return forbidden(
           'Your organisation is not the custodian of this patient here. Record the patient\'s consent or refusal first, ' +

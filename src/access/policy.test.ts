@@ -127,6 +127,21 @@ describe('P1 dossier read with consent', () => {
   })
 })
 
+describe('reading back one\'s own upload', () => {
+  it('the organisation that uploaded a Bundle reads it by id without a token while it is custodian: its own record', () => {
+    const d = decide(read(), facts({ token: undefined, uploadedByCaller: true, relationship: related({ custodian: true }) }), NOW)
+    expect(d).toMatchObject({ effect: 'permit', reason: 'permit-own-record', legalBasis: 'DIRECT_TREATMENT' })
+    expect(d.obligations).not.toContain('withhold-content')
+  })
+  it('the uploader whose custody has ended, or a receiver that did not upload it, needs a token like anyone', () => {
+    expect(decide(read(), facts({ token: undefined, uploadedByCaller: true, relationship: related({ everCustodian: true }) }), NOW).reason).toBe('deny-no-consent-token')
+    expect(decide(read(), facts({ token: undefined, uploadedByCaller: false, relationship: related({ custodian: true }) }), NOW).reason).toBe('deny-no-consent-token')
+  })
+  it('an uploader who is no caregiver in the BIG register reads nothing back', () => {
+    expect(decide(read(), facts({ big: { verified: false }, uploadedByCaller: true, relationship: related({ custodian: true }) }), NOW).effect).toBe('deny')
+  })
+})
+
 describe('BIG register is the source of the caregiver role', () => {
   it('a caregiver role claim without BIG verification is a deny even with a valid token', () => {
     expect(decide(read(), facts({ big: { verified: false } }), NOW).reason).toBe('deny-big-not-verified')

@@ -10,6 +10,7 @@ export type Action =
   | 'dossier.read'
   | 'dossier.upload'
   | 'patient.search'
+  | 'patient.read'
   | 'consent.record'
   | 'consent.withdraw'
   | 'consent.read'
@@ -34,6 +35,7 @@ export type ReasonCode =
   | 'permit-emergency'
   | 'permit-emergency-window'
   | 'permit-caregiver'
+  | 'permit-own-record'
   | 'permit-privacy-officer'
   | 'permit-task-party'
   | 'permit-safety-critical-only'
@@ -161,6 +163,8 @@ export interface Facts {
   excludedEntries?: number
   /** The uploader confirmed that such content is stored for the patient's own copy. */
   ownCopyConfirmed?: boolean
+  /** A read of one Bundle by id: whether the caller's organisation uploaded that Bundle. */
+  uploadedByCaller?: boolean
   /** The legal ground a caregiver recorded for disclosing safety-critical codes without consent. */
   recordedLegalGround?: LegalBasis
   /**
@@ -284,6 +288,14 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
       const relationship = rel(facts)
       const related = relationship.custodian || relationship.receiver || relationship.taskParty
       return permit('permit-caregiver', 'DIRECT_TREATMENT', facts.patientExists === true && !related ? ['withhold-match'] : [])
+    }
+    case 'patient.read': {
+      // The search's rule for one patient by id; to an unrelated caregiver the id names nobody.
+      const gate = caregiverGate(request, facts)
+      if (gate) return gate
+      if (facts.patientExists !== true) return deny('deny-patient-unknown')
+      const relationship = rel(facts)
+      return relationship.custodian || relationship.receiver || relationship.taskParty ? permit('permit-caregiver', 'DIRECT_TREATMENT') : deny('deny-no-relationship')
     }
     case 'consent.record': {
       const gate = caregiverGate(request, facts, SOURCE_ORG_TYPES)
@@ -448,6 +460,10 @@ function decideDossierRead(request: AccessRequest, facts: Facts, now: Date): Dec
   const gate = caregiverGate(request, facts)
   if (gate) return gate
   if (facts.patientExists !== true) return deny('deny-patient-unknown')
+
+  // A custodian reads back a Bundle its own organisation uploaded (the Location of its create, a
+  // vread): its own record, not a disclosure to another party, so no token and no minimisation.
+  if (facts.uploadedByCaller === true && rel(facts).custodian) return permit('permit-own-record', 'DIRECT_TREATMENT')
 
   // Break-the-glass overrides the missing token, not the patient's own exclusions: what a consent
   // in force withholds from this recipient stays withheld in an emergency too.

@@ -44,6 +44,7 @@ const EVENTS: Record<string, Words> = {
   'dossier.upload': { nl: 'Dossier beschikbaar gesteld', en: 'Made the dossier available' },
   'dossier.read': { nl: 'Dossier ingezien', en: 'Opened the dossier' },
   'patient.search': { nl: 'Naar u gezocht in de lijst van patiënten', en: 'Searched for you in the patient list' },
+  'patient.read': { nl: 'Uw gegevens in de lijst van patiënten opgevraagd', en: 'Looked you up in the patient list' },
   'consent.record': { nl: 'Uw toestemming (of weigering) vastgelegd', en: 'Recorded your consent (or refusal)' },
   'consent.withdraw': { nl: 'Intrekking van uw toestemming vastgelegd', en: 'Recorded that you withdrew your consent' },
   'consent.read': { nl: 'Uw toestemming bekeken', en: 'Looked at your consent' },

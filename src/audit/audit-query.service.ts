@@ -1,8 +1,9 @@
-import type { AuditEvent, Bundle } from '@medplum/fhirtypes'
+import type { AuditEvent } from '@medplum/fhirtypes'
 import type { Deps } from '../deps.js'
-import { searchset } from '../fhir/searchset.js'
+import type { SearchPage, SearchRequest } from '../fhir/search.js'
+import { sql } from 'kysely'
 import type { AuditEventRow } from '../db/schema.js'
-import { badRequest } from '../fhir/outcome.js'
+import { badRequest, notFound } from '../fhir/outcome.js'
 import { withDecision } from '../access/enforce.js'
 import { NO_RELATIONSHIP } from '../access/policy.js'
 import { relationshipFact } from '../access/relationships.js'
@@ -69,6 +70,15 @@ export async function patientEvents(deps: Deps, patientId: string, period: Perio
   return q.orderBy('occurred_at', 'asc').orderBy('id', 'asc').limit(limit).execute()
 }
 
+/** The facts of a read of a patient's log: whether the patient exists, and the caller's relationship. */
+async function logFacts(deps: Deps, db: Deps['db'], ctx: AuditContext, patientId: string) {
+  const patient = await findPatientRecord(db, patientId)
+  const relationship = patient ? await relationshipFact(db, patientId, ctx.principal.org, deps.clock.now()) : NO_RELATIONSHIP
+  return { facts: { patientExists: patient !== undefined, relationship }, subject: { patientId: patient?.id, resourceType: 'AuditEvent' }, data: undefined }
+}
+
+const periodDetail = (period: Period) => ({ ...(period.from ? { from: period.from.toISOString() } : {}), ...(period.to ? { to: period.to.toISOString() } : {}) })
+
 /**
  * The privacy officer's view of the log. The read itself is an audited decision, written before
  * the rows are returned.
@@ -78,25 +88,69 @@ export async function readPatientLog(deps: Deps, ctx: AuditContext, patientId: s
     action: 'audit.read',
     purpose: 'privacy-oversight',
     readOnly: true,
-    gather: async (db) => {
-      const patient = await findPatientRecord(db, patientId)
-      const relationship = patient ? await relationshipFact(db, patientId, ctx.principal.org, deps.clock.now()) : NO_RELATIONSHIP
-      return { facts: { patientExists: patient !== undefined, relationship }, subject: { patientId: patient?.id, resourceType: 'AuditEvent' }, data: undefined }
-    },
+    gather: (db) => logFacts(deps, db, ctx, patientId),
     act: async () => {
       const rows = await patientEvents(deps, patientId, period)
+      return { result: rows, audit: { detail: { kind, returned: rows.length, ...periodDetail(period) } } }
+    },
+  })
+}
+
+/**
+ * `GET /fhir/AuditEvent?patient=`: one page in the log's own order (time, then id). The log only
+ * grows at its end, so a client paging through it never misses or repeats an entry.
+ */
+export async function searchAuditEvents(deps: Deps, ctx: AuditContext, patientId: string | undefined, period: Period, req: SearchRequest): Promise<SearchPage<AuditEvent>> {
+  if (!patientId) throw badRequest('Search by patient=<id> is required', ['patient'])
+  const after = req.page === undefined ? undefined : (req.page as { t?: unknown; i?: unknown })
+  if (after !== undefined && (typeof after !== 'object' || after === null || typeof after.t !== 'string' || typeof after.i !== 'string' || !/^\d{1,19}$/.test(after.i) || !/^\d{4}-\d{2}-\d{2} [0-9:.+-]{8,24}$/.test(after.t))) {
+    throw badRequest('_page is not a position this service handed out; follow the next link', ['_page'])
+  }
+  return withDecision(deps, ctx, {
+    action: 'audit.read',
+    purpose: 'privacy-oversight',
+    readOnly: true,
+    gather: (db) => logFacts(deps, db, ctx, patientId),
+    act: async (db) => {
+      let base = db.selectFrom('audit_event').where('patient_id', '=', patientId)
+      if (period.from) base = base.where('occurred_at', '>=', period.from)
+      if (period.to) base = base.where('occurred_at', '<', period.to)
+      const counted = await base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
+      const total = Number(counted.n)
+      if (req.summaryCount) return { result: { resources: [], total } as SearchPage<AuditEvent>, audit: { detail: { kind: 'search', total, ...periodDetail(period) } } }
+      // The position as the database writes the time: exact to the microsecond.
+      let q = base.selectAll().select(sql<string>`occurred_at::text`.as('occurred_key'))
+      if (after) q = q.where(sql<boolean>`(occurred_at, id) > (${after.t as string}::timestamptz, ${after.i as string}::bigint)`)
+      const rows = await q.orderBy('occurred_at', 'asc').orderBy('id', 'asc').limit(req.count + 1).execute()
+      const page = rows.slice(0, req.count)
+      const last = page[page.length - 1]
+      const next = rows.length > req.count && last ? { t: last.occurred_key, i: String(last.id) } : undefined
       return {
-        result: rows,
-        audit: {
-          detail: { kind, returned: rows.length, ...(period.from ? { from: period.from.toISOString() } : {}), ...(period.to ? { to: period.to.toISOString() } : {}) },
-        },
+        result: { resources: page.map(rowToAuditEvent), total, ...(next ? { next } : {}) } as SearchPage<AuditEvent>,
+        audit: { detail: { kind: 'search', returned: page.length, total, ...periodDetail(period) } },
       }
     },
   })
 }
 
-export async function searchAuditEvents(deps: Deps, ctx: AuditContext, patientId: string | undefined, period: Period): Promise<Bundle<AuditEvent>> {
-  if (!patientId) throw badRequest('Search by patient=<id> is required', ['patient'])
-  const rows = await readPatientLog(deps, ctx, patientId, period, 'search')
-  return searchset(rows.map(rowToAuditEvent))
+/**
+ * `GET /fhir/AuditEvent/{id}`: one entry of a patient's log, under the rule of the log itself. An
+ * entry about no patient, or no entry, is decided as an unknown patient (and audited like any read).
+ */
+export async function readAuditEvent(deps: Deps, ctx: AuditContext, id: string): Promise<AuditEvent> {
+  return withDecision(deps, ctx, {
+    action: 'audit.read',
+    purpose: 'privacy-oversight',
+    readOnly: true,
+    gather: async (db) => {
+      const row = /^\d{1,18}$/.test(id) ? await db.selectFrom('audit_event').selectAll().where('id', '=', id).executeTakeFirst() : undefined
+      if (!row?.patient_id) return { facts: { patientExists: false, relationship: NO_RELATIONSHIP }, subject: { resourceType: 'AuditEvent' }, data: undefined }
+      const gathered = await logFacts(deps, db, ctx, row.patient_id)
+      return { ...gathered, data: row }
+    },
+    act: async (_db, _decision, row) => {
+      if (!row) throw notFound()
+      return { result: rowToAuditEvent(row), audit: { detail: { kind: 'read', returned: 1 } } }
+    },
+  })
 }

@@ -4,19 +4,28 @@ import { auditContext } from '../access/enforce.js'
 import type { Deps } from '../deps.js'
 import { badRequest } from '../fhir/outcome.js'
 import type { AppEnv } from '../http/app-env.js'
-import { fhirJson } from '../http/fhir-io.js'
+import { fhirBase, fhirJson } from '../http/fhir-io.js'
+import { parseSearch, searchsetPage, singleValue, type SearchSpec } from '../fhir/search.js'
+
+export const AUDIT_EVENT_SEARCH: SearchSpec = { params: ['patient', 'date'], defaultCount: 100, maxCount: 1000 }
 import { renderAccessLogHtml } from './access-log-page.js'
 import { rowToAccessLogEntry } from './access-log.js'
-import { parseDateParams, readPatientLog, searchAuditEvents } from './audit-query.service.js'
+import { parseDateParams, readAuditEvent, readPatientLog, searchAuditEvents } from './audit-query.service.js'
 import { rowToAuditEvent } from './audit-event.js'
 
 export function auditRoutes(deps: Deps) {
   const app = new Hono<AppEnv>()
 
+  app.get('/AuditEvent/:id', async (c) => {
+    return fhirJson(c, await readAuditEvent(deps, auditContext(c.var.principal, c.var.requestId), c.req.param('id')))
+  })
+
   app.get('/AuditEvent', async (c) => {
-    const patient = c.req.query('patient')?.replace(/^Patient\//, '')
-    const period = parseDateParams(c.req.queries('date') ?? [])
-    return fhirJson(c, await searchAuditEvents(deps, auditContext(c.var.principal, c.var.requestId), patient, period))
+    const req = parseSearch(new URL(c.req.url), c.req.header('prefer'), AUDIT_EVENT_SEARCH)
+    const patient = singleValue(req, 'patient')?.replace(/^Patient\//, '')
+    const period = parseDateParams(req.values.get('date') ?? [])
+    const page = await searchAuditEvents(deps, auditContext(c.var.principal, c.var.requestId), patient, period, req)
+    return fhirJson(c, searchsetPage(fhirBase(c, deps.settings.publicBaseUrl), 'AuditEvent', req, page))
   })
 
   /**

@@ -3,10 +3,13 @@ import type { Consent, Parameters } from '@medplum/fhirtypes'
 import type { Deps } from '../deps.js'
 import { badRequest } from '../fhir/outcome.js'
 import type { AppEnv } from '../http/app-env.js'
-import { etag, fhirJson, readResource, fhirBase } from '../http/fhir-io.js'
+import { etag, fhirJson, readResource, fhirBase, versionParam } from '../http/fhir-io.js'
+import { historyBundle, pageOfList, parseSearch, searchsetPage, singleValue, type SearchSpec } from '../fhir/search.js'
+
+export const CONSENT_SEARCH: SearchSpec = { params: ['patient'], defaultCount: 50, maxCount: 200 }
 import { auditContext, refuseUnlessMayAttempt } from '../access/enforce.js'
 import { consentFormCheck, findingsToParameters } from './form-check.service.js'
-import { issueTokenForRecipient, readConsent, recordConsent, searchConsents, withdrawConsent } from './consent.service.js'
+import { consentHistory, issueTokenForRecipient, readConsent, recordConsent, searchConsents, withdrawConsent } from './consent.service.js'
 
 export function consentRoutes(deps: Deps) {
   const app = new Hono<AppEnv>()
@@ -48,10 +51,22 @@ export function consentRoutes(deps: Deps) {
     return fhirJson(c, result.resource, 200, { ETag: etag(result.version) })
   })
 
+  app.get('/Consent/:id/_history', async (c) => {
+    const versions = await consentHistory(deps, auditContext(c.var.principal, c.var.requestId), c.req.param('id'))
+    return fhirJson(c, historyBundle(fhirBase(c, deps.settings.publicBaseUrl), versions))
+  })
+
+  app.get('/Consent/:id/_history/:vid', async (c) => {
+    const result = await readConsent(deps, auditContext(c.var.principal, c.var.requestId), c.req.param('id'), versionParam(c.req.param('vid')))
+    return fhirJson(c, result.resource, 200, { ETag: etag(result.version) })
+  })
+
   app.get('/Consent', async (c) => {
-    const patient = c.req.query('patient')?.replace(/^Patient\//, '')
+    const req = parseSearch(new URL(c.req.url), c.req.header('prefer'), CONSENT_SEARCH)
+    const patient = singleValue(req, 'patient')?.replace(/^Patient\//, '')
     if (!patient) throw badRequest('Search by patient=<id> is required', ['patient'])
-    return fhirJson(c, await searchConsents(deps, auditContext(c.var.principal, c.var.requestId), patient))
+    const found = await searchConsents(deps, auditContext(c.var.principal, c.var.requestId), patient)
+    return fhirJson(c, searchsetPage(fhirBase(c, deps.settings.publicBaseUrl), 'Consent', req, pageOfList(found, req)))
   })
 
   app.post('/Consent/:id/$token', async (c) => {

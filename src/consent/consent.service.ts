@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import type { Bundle, Consent, Identifier, Parameters, Period as FhirPeriod } from '@medplum/fhirtypes'
+import type { Consent, Identifier, Parameters, Period as FhirPeriod } from '@medplum/fhirtypes'
 import type { AuditContext } from '../audit/audit.service.js'
 import type { Deps } from '../deps.js'
-import { searchset } from '../fhir/searchset.js'
 import { badRequest, conflict, notFound, OutcomeError, issue, unprocessable } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
 import { dataKeyForReading, dataKeyForWriting } from '../patient/data-keys.js'
@@ -17,7 +16,9 @@ import { issueConsentToken, tokenSettings } from './consent-token.js'
 import { parseConsent, referenceToActor } from './consent-resource.js'
 import {
   findConsent,
+  findConsentVersion,
   insertConsent,
+  listConsentVersions,
   listConsentsOfPatient,
   lockConsent,
   markConsentWithdrawn,
@@ -235,26 +236,56 @@ async function mintToken(
   return { token, expiresAt }
 }
 
-async function rowToResource(deps: Deps, row: ConsentRow): Promise<Consent | undefined> {
-  const key = await dataKeyForReading(deps.db, deps.masterKey, row.patient_id)
-  if (!key || row.resource === null) return undefined
-  return JSON.parse(await decryptContent(row.resource, key, `consent:${row.id}:${row.version}`)) as Consent
-}
+const rowToResource = (deps: Deps, row: ConsentRow): Promise<Consent | undefined> =>
+  versionToResource(deps, row.patient_id, { consent_id: row.id, version: row.version, resource: row.resource })
 
-export async function readConsent(deps: Deps, ctx: AuditContext, id: string): Promise<{ version: number; resource: Consent }> {
+/** The consent as it is now, or (vread) as it was at `version`. */
+export async function readConsent(deps: Deps, ctx: AuditContext, id: string, version?: number): Promise<{ version: number; resource: Consent }> {
   return withDecision(deps, ctx, {
     action: 'consent.read',
     readOnly: true,
     gather: (db) => consentFacts(deps, db, ctx, id, false),
-    act: async (_db, _decision, row) => {
-      const resource = row ? await rowToResource(deps, row) : undefined
-      if (!row || !resource) throw notFound()
-      return { result: { version: row.version, resource } }
+    act: async (db, _decision, row) => {
+      if (!row) throw notFound()
+      if (version === undefined || version === row.version) {
+        const resource = await rowToResource(deps, row)
+        if (!resource) throw notFound()
+        return { result: { version: row.version, resource } }
+      }
+      const stored = await findConsentVersion(db, id, version)
+      const resource = stored ? await versionToResource(deps, row.patient_id, stored) : undefined
+      if (!resource) throw notFound(`Consent/${id} has no version ${version}`)
+      return { result: { version, resource }, audit: { detail: { version } } }
     },
   })
 }
 
-export async function searchConsents(deps: Deps, ctx: AuditContext, patientId: string): Promise<Bundle> {
+/** Every version of a consent, newest first (instance `_history`). */
+export async function consentHistory(deps: Deps, ctx: AuditContext, id: string): Promise<{ resource: Consent; recordedAt: Date }[]> {
+  return withDecision(deps, ctx, {
+    action: 'consent.read',
+    readOnly: true,
+    gather: (db) => consentFacts(deps, db, ctx, id, false),
+    act: async (db, _decision, row) => {
+      if (!row) throw notFound()
+      const out: { resource: Consent; recordedAt: Date }[] = []
+      for (const stored of await listConsentVersions(db, id)) {
+        const resource = await versionToResource(deps, row.patient_id, stored)
+        if (resource) out.push({ resource, recordedAt: stored.recorded_at as unknown as Date })
+      }
+      if (out.length === 0) throw notFound()
+      return { result: out, audit: { detail: { history: out.length } } }
+    },
+  })
+}
+
+async function versionToResource(deps: Deps, patientId: string, stored: { consent_id: string; version: number; resource: string | null }): Promise<Consent | undefined> {
+  const key = await dataKeyForReading(deps.db, deps.masterKey, patientId)
+  if (!key || stored.resource === null) return undefined
+  return JSON.parse(await decryptContent(stored.resource, key, `consent:${stored.consent_id}:${stored.version}`)) as Consent
+}
+
+export async function searchConsents(deps: Deps, ctx: AuditContext, patientId: string): Promise<Consent[]> {
   const resources = await withDecision(deps, ctx, {
     action: 'consent.read',
     readOnly: true,
@@ -272,5 +303,5 @@ export async function searchConsents(deps: Deps, ctx: AuditContext, patientId: s
       return { result: found, audit: { detail: { found: found.length } } }
     },
   })
-  return searchset(resources)
+  return resources
 }

@@ -129,6 +129,24 @@ export interface TaskTable {
   updated_at: Timestamp
   completed_at: Timestamp | null
   resource: ColumnType<Record<string, unknown>, string, string>
+  /** Business identifiers as `system|value`, for conditional update by identifier. */
+  identifiers: ColumnType<string[], string[] | undefined, string[]>
+}
+
+/** Every version of a task, for vread and `_history`. */
+export interface TaskVersionTable {
+  task_id: string
+  version: number
+  recorded_at: Timestamp
+  resource: ColumnType<Record<string, unknown>, string, string>
+}
+
+/** Every version of a consent, encrypted like the consent row (null once erased). */
+export interface ConsentVersionTable {
+  consent_id: string
+  version: number
+  recorded_at: Timestamp
+  resource: string | null
 }
 
 export interface PerspectiveTable {
@@ -169,6 +187,8 @@ export interface Database {
   job_run: JobRunTable
   care_relationship: CareRelationshipTable
   task: TaskTable
+  task_version: TaskVersionTable
+  consent_version: ConsentVersionTable
   perspective: PerspectiveTable
   consent: ConsentTable
   signing_key: SigningKeyTable

@@ -6,12 +6,13 @@ import type {
   OperationDefinition,
 } from '@medplum/fhirtypes'
 import { OPERATION_DEFINITIONS } from './operation-definitions.js'
-import { SYSTEM } from './systems.js'
+import { DOSSIER_VERSION_EXTENSION, SYSTEM } from './systems.js'
+import { TASK_BUSINESS_STATUS_SYSTEM, TASK_BUSINESS_STATUSES, TASK_INPUT_SYSTEM, TASK_INPUT_TYPES } from '../tasks/task-resource.js'
 
 export const CAPABILITY_STATEMENT_URL = 'https://overdracht.nl/fhir/CapabilityStatement/overdracht'
 
 /** The extension on a released Bundle's meta that carries the patient's dossier version. */
-export const DOSSIER_VERSION_EXTENSION = 'https://overdracht.nl/fhir/StructureDefinition/dossier-version'
+export { DOSSIER_VERSION_EXTENSION }
 
 const SECURITY_DESCRIPTION =
   'Every request under /fhir, except OPTIONS, this CapabilityStatement, the CodeSystems and the OperationDefinitions, needs ' +
@@ -44,7 +45,17 @@ const REST_DOCUMENTATION = [
   '- `ETag` / `If-Match`: versions are weak ETags (`W/"2"`); an update may send `If-Match`, and is refused (412) when the resource has changed since.',
   '- `Prefer: return=minimal` on `POST Bundle`: 201 without a body.',
   '',
-  'Searches answer a `searchset` Bundle of every match (paging is not offered yet).',
+  'Searches answer a `searchset` Bundle of one page: `total` counts every match, `link` has `self` and, while more follow, `next` ' +
+    '(absolute URLs; follow `next` as it is, its `_page` position is opaque). Pages are stable: the order is a keyset (Task: planned date, ' +
+    'then announcement; AuditEvent: time of recording), so what is added while a client pages never shifts a page. `_count` sets the page ' +
+    'size (defaults and maxima per resource below; more than the maximum is lowered and said so), `_summary=count` (or `_count=0`) answers ' +
+    'only `total`. Comma-separated values match any (`status=requested,accepted`, `identifier=a|x,b|y`). Unknown parameters: ignored ' +
+    'under `Prefer: handling=lenient` (the default), with an OperationOutcome entry (search.mode outcome) saying which; refused with 400 under ' +
+    '`Prefer: handling=strict`.',
+  '',
+  'Versions: each Bundle, Consent and Task has its own `meta.versionId`, vread at `{type}/{id}/_history/{vid}` and instance history at ' +
+    '`{type}/{id}/_history` (newest first). A Bundle is never changed (its only version is 1); the patient\'s dossier version is the Bundle ' +
+    `meta extension \`${DOSSIER_VERSION_EXTENSION}\`, since each upload is a Bundle of its own.`,
 ].join('\n')
 
 const searchParam = (name: string, type: CapabilityStatementRestResourceSearchParam['type'], documentation: string, definition?: string) => ({
@@ -54,8 +65,11 @@ const searchParam = (name: string, type: CapabilityStatementRestResourceSearchPa
   documentation,
 })
 
-/** The result parameters every search here takes: none yet (paging is not offered). */
-const PAGING: CapabilityStatementRestResourceSearchParam[] = []
+/** The result parameters every search here takes. */
+const paging = (defaultCount: number, maxCount: number): CapabilityStatementRestResourceSearchParam[] => [
+  searchParam('_count', 'number', `Page size: default ${defaultCount}, at most ${maxCount}; 0 answers only the total.`, 'http://hl7.org/fhir/SearchParameter/Resource-count'),
+  searchParam('_summary', 'token', '`count`: only the total, no entries. `false`: the default.'),
+]
 
 const operationsOf = (resource: CapabilityStatementRestResource['type']): CapabilityStatementRestResourceOperation[] =>
   OPERATION_DEFINITIONS.filter((od: OperationDefinition) => od.resource?.includes(resource)).map((od) => ({
@@ -85,6 +99,7 @@ const RESOURCES: CapabilityStatementRestResource[] = [
       },
       { code: 'read', documentation: 'A caregiver with `X-Consent-Token` or `X-Emergency-Reason`; minimised for the caller. ETag and Last-Modified.' },
       { code: 'vread', documentation: 'As read; `_history/1` is the only version of a Bundle.' },
+      { code: 'history-instance', documentation: 'As read: a history Bundle of its one version.' },
     ],
     versioning: 'versioned',
   },
@@ -98,15 +113,16 @@ const RESOURCES: CapabilityStatementRestResource[] = [
           "Caregivers of care organisations. The match (id, V-nummer, BSN) is shown only to caregivers of the patient's custodian, a receiver " +
           'or a task party; anyone else gets an empty searchset, whether the patient exists or not.',
       },
+      { code: 'read', documentation: 'The same Patient a search answers (id, V-nummer, BSN), to the same callers; anyone else 404.' },
     ],
     searchParam: [
       searchParam(
         'identifier',
         'token',
-        `Required: \`system|value\` with system ${SYSTEM.vNummer} (V-nummer) or ${SYSTEM.bsn} (BSN); one value.`,
+        `Required: \`system|value\` with system ${SYSTEM.vNummer} (V-nummer) or ${SYSTEM.bsn} (BSN); up to 10 comma-separated alternatives match any.`,
         `${HL7_SEARCH}/Patient-identifier`,
       ),
-      ...PAGING,
+      ...paging(50, 50),
     ],
     operation: operationsOf('Patient'),
   },
@@ -124,12 +140,14 @@ const RESOURCES: CapabilityStatementRestResource[] = [
       },
       { code: 'update', documentation: 'Withdrawal only (status inactive); every token under the consent fails on its next use.' },
       { code: 'read', documentation: "Caregivers of the patient's custodian." },
+      { code: 'vread', documentation: 'As read: version 1 as recorded, version 2 after withdrawal.' },
+      { code: 'history-instance', documentation: 'As read.' },
       { code: 'search-type', documentation: "Caregivers of the patient's custodian; `patient` is required." },
     ],
     versioning: 'versioned',
     searchParam: [
       searchParam('patient', 'reference', 'Required: the patient, as `{id}` or `Patient/{id}`.', `${HL7_SEARCH}/clinical-patient`),
-      ...PAGING,
+      ...paging(50, 200),
     ],
     operation: operationsOf('Consent'),
   },
@@ -139,28 +157,41 @@ const RESOURCES: CapabilityStatementRestResource[] = [
       'A `transfer`, `departure` or `case` (codes of https://overdracht.nl/fhir/CodeSystem/task-code), with codes, identifiers and dates only. ' +
       "Transfers are announced by caregivers of the custodian, departures and cases by regievoerders of a configured DT&V; `requester` must be the caller's organisation and `owner` another. " +
       'A departure inside a granted medical postponement (art. 64 Vw) is refused (409). Listed tasks carry the extension ' +
-      '`https://overdracht.nl/fhir/StructureDefinition/handover-at-risk` (valueBoolean) for their parties.',
+      '`https://overdracht.nl/fhir/StructureDefinition/handover-at-risk` (valueBoolean) and, once opened, ' +
+      '`https://overdracht.nl/fhir/StructureDefinition/dossier-opened` (valueDateTime) for their parties; both are accepted back unchanged ' +
+      'on update and not stored. The notified-pull shape: `identifier` (the requester\'s own, a URI system and a token; never a V-nummer, ' +
+      `BSN or BIG), \`businessStatus\` (one coding of ${TASK_BUSINESS_STATUS_SYSTEM}: ${TASK_BUSINESS_STATUSES.join(', ')}) and \`input\` ` +
+      `(type: one coding of ${TASK_INPUT_SYSTEM}, ${Object.entries(TASK_INPUT_TYPES).map(([code, type]) => `${code} with valueReference ${type}/{id}`).join(', ')}, ` +
+      "each naming a resource of the task's own patient). The owner sends identifier and input back as they are.",
     interaction: [
       { code: 'create', documentation: 'Location: `Task/{id}/_history/1`.' },
       {
         code: 'update',
-        documentation: 'The requester cancels, changes recipients or the planned date; the owner moves the status (accept, reject, start, complete).',
+        documentation:
+          'The requester cancels, changes recipients or the planned date; the owner moves the status (accept, reject, start, complete). ' +
+          'Conditional update `PUT Task?identifier=system|value` (notified pull): among the tasks the caller\'s organisation requested or ' +
+          'owns, none creates the task (201, no `id` in the body), one updates it (200), more than one is refused (412); the body must ' +
+          'carry that identifier. A requester cannot give two of its tasks one identifier (409).',
       },
       { code: 'read', documentation: "The task's parties." },
+      { code: 'vread', documentation: "The task's parties; each change is a version." },
+      { code: 'history-instance', documentation: "The task's parties, newest first." },
       { code: 'search-type', documentation: "The caller's organisation's inbox (`owner`) or outbox (`requester`): exactly one of the two." },
     ],
     versioning: 'versioned',
+    conditionalUpdate: true,
     searchParam: [
       searchParam('owner', 'reference', `The owner organisation by URA: \`{URA}\` or \`${SYSTEM.ura}|{URA}\`; the caller's own.`, `${HL7_SEARCH}/Task-owner`),
       searchParam('requester', 'reference', `The requester organisation by URA, as owner.`, `${HL7_SEARCH}/Task-requester`),
       searchParam('status', 'token', 'Task status; several, comma-separated, match any.', `${HL7_SEARCH}/Task-status`),
-      searchParam('code', 'token', 'transfer, departure or case.', `${HL7_SEARCH}/Task-code`),
+      searchParam('code', 'token', 'transfer, departure or case; several, comma-separated, match any.', `${HL7_SEARCH}/Task-code`),
+      searchParam('identifier', 'token', 'A business identifier, `system|value`; several, comma-separated, match any.', `${HL7_SEARCH}/Task-identifier`),
       searchParam(
         'at-risk',
         'token',
         '`true`: only open handovers at risk: a departure or transfer planned within 24 hours that its owner has not yet opened (no read receipt). `false` (default): all.',
       ),
-      ...PAGING,
+      ...paging(50, 500),
     ],
   },
   {
@@ -168,7 +199,10 @@ const RESOURCES: CapabilityStatementRestResource[] = [
     documentation:
       'The hash-chained audit log with the NEN 7513 fields: every access decision, permit and denial. For the privacy officer of an ' +
       "organisation that is or was the patient's custodian.",
-    interaction: [{ code: 'search-type', documentation: '`patient` is required.' }],
+    interaction: [
+      { code: 'search-type', documentation: '`patient` is required.' },
+      { code: 'read', documentation: "One entry, for whoever may read that patient's log." },
+    ],
     searchParam: [
       searchParam('patient', 'reference', 'Required: the patient, as `{id}` or `Patient/{id}`.', `${HL7_SEARCH}/AuditEvent-patient`),
       searchParam(
@@ -177,7 +211,7 @@ const RESOURCES: CapabilityStatementRestResource[] = [
         'When it was recorded, with prefix `ge`, `gt`, `le`, `lt` or `eq` (default), e.g. `date=ge2026-11-01&date=lt2026-12-01`; days are Amsterdam days.',
         `${HL7_SEARCH}/AuditEvent-date`,
       ),
-      ...PAGING,
+      ...paging(100, 1000),
     ],
   },
   {

@@ -9,6 +9,9 @@ import { decodeUtf8Header, etag, fhirJson, rawFhirJson, readResource, fhirBase, 
 import { checkHandoverBundle } from './intake.js'
 import { authoriseUploadAttempt, readDossier, uploadBundle, type StoredBundle } from './handover.service.js'
 import { searchPatients } from '../patient/patient.service.js'
+import { historyBundle, orValues, pageOfList, parseSearch, searchsetPage, type SearchSpec } from '../fhir/search.js'
+
+export const PATIENT_SEARCH: SearchSpec = { params: ['identifier'], defaultCount: 50, maxCount: 50 }
 
 // A Bundle is never updated (a new upload is a new Bundle): its FHIR version is always 1.
 const versionHeaders = (stored: StoredBundle) => ({
@@ -46,6 +49,13 @@ export function handoverRoutes(deps: Deps) {
     return rawFhirJson(c, stored.text, 200, versionHeaders(stored))
   })
 
+  // Each uploaded Bundle is one version of its own: its history has that one entry.
+  app.get('/Bundle/:id/_history', async (c) => {
+    const stored = await readDossier(deps, auditContext(c.var.principal, c.var.requestId), { bundleId: c.req.param('id') }, readOptions(c))
+    const resource = JSON.parse(stored.text) as Bundle
+    return fhirJson(c, historyBundle(fhirBase(c, deps.settings.publicBaseUrl), [{ resource, recordedAt: resource.meta?.lastUpdated ? new Date(resource.meta.lastUpdated) : deps.clock.now() }]))
+  })
+
   app.get('/Bundle/:id/_history/:vid', async (c) => {
     const stored = await readDossier(deps, auditContext(c.var.principal, c.var.requestId), { bundleId: c.req.param('id') }, readOptions(c))
     if (c.req.param('vid') !== '1') throw notFound()
@@ -75,8 +85,11 @@ export function handoverRoutes(deps: Deps) {
   })
 
   app.get('/Patient', async (c) => {
-    const result = await searchPatients(deps, auditContext(c.var.principal, c.var.requestId), c.req.query('identifier'))
-    return fhirJson(c, result)
+    const req = parseSearch(new URL(c.req.url), c.req.header('prefer'), PATIENT_SEARCH)
+    const identifiers = (req.values.get('identifier') ?? []).flatMap(orValues)
+    if ((req.values.get('identifier') ?? []).length > 1) throw badRequest('identifier is given more than once; separate alternatives with a comma', ['identifier'])
+    const found = await searchPatients(deps, auditContext(c.var.principal, c.var.requestId), identifiers)
+    return fhirJson(c, searchsetPage(fhirBase(c, deps.settings.publicBaseUrl), 'Patient', req, pageOfList(found, req)))
   })
 
   return app

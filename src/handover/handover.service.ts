@@ -151,9 +151,13 @@ export async function readDossier(
       }
       const consents = couldRead ? await consentFactsOfPatient(db, patientId!) : []
       const emergencyWindowOpen = couldRead && !emergency && token === undefined ? await hasOpenEmergencyWindow(db, patientId!, ctx.principal, clock.now()) : false
+      // Reading back one's own upload by its id needs custody still: asked only when it could apply.
+      const uploadedByCaller = couldRead && 'bundleId' in target && row!.uploaded_by_org === ctx.principal.org
+      const relationship = uploadedByCaller ? await relationshipFact(db, patientId!, ctx.principal.org, clock.now()) : undefined
       return {
         facts: {
           patientExists: exists,
+          ...(uploadedByCaller ? { uploadedByCaller, relationship } : {}),
           ...(patientId ? { patientId } : {}),
           consents,
           ...(token ? { token } : {}),

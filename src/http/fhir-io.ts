@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import type { Parameters, Resource } from '@medplum/fhirtypes'
-import { badRequest, OutcomeError, payloadTooLarge, serviceUnavailable, unsupportedMediaType } from '../fhir/outcome.js'
+import { badRequest, notFound, OutcomeError, payloadTooLarge, serviceUnavailable, unsupportedMediaType } from '../fhir/outcome.js'
 import { FHIR_JSON } from '../fhir/systems.js'
 import { ValidationBusyError, type FhirValidator } from '../fhir/validation-pool.js'
 import type { AppEnv } from './app-env.js'
@@ -59,6 +59,12 @@ export function rawFhirJson(c: Context<AppEnv>, text: string, status = 200, head
 
 export const etag = (version: number | string) => `W/"${version}"`
 
+/** A version id from a `_history/{vid}` path: a positive whole number, or no such version (404). */
+export function versionParam(vid: string): number {
+  if (!/^[1-9]\d{0,8}$/.test(vid)) throw notFound(`There is no version "${vid}"`)
+  return Number(vid)
+}
+
 /**
  * The FHIR base URL as clients should use it: the configured public base URL, or the origin the
  * request came to, followed by /fhir. Every Location, fullUrl and link is absolute on it.
@@ -94,6 +100,9 @@ export async function readOperationInput(
   const out = new Map<string, Record<string, unknown>>()
   const declared = Number(c.req.header('content-length') ?? '0')
   if (c.req.header('content-type') === undefined && (!Number.isFinite(declared) || declared === 0)) return out
+  // Clients send an operation without input as an empty body, some with a Content-Type all the same.
+  if (Number.isFinite(declared) && declared > SMALL_RESOURCE_BYTES) throw payloadTooLarge(SMALL_RESOURCE_BYTES)
+  if ((await c.req.text()).trim() === '') return out
   const params = await readResource<Parameters>(c, 'Parameters', { validator })
   for (const [i, p] of (params.parameter ?? []).entries()) {
     if (!allowed.includes(p.name)) throw badRequest(`Unknown parameter "${p.name}"; this operation takes ${allowed.join(', ') || 'none'}`, [`Parameters.parameter[${i}]`])

@@ -15,9 +15,11 @@ export async function erasePatientData(trx: Executor, patientId: string, now: Da
   const bundles = await trx.updateTable('bundle_version').set({ content: null }).where('patient_id', '=', patientId).where('content', 'is not', null).executeTakeFirst()
   await trx.updateTable('perspective').set({ erased_at: now, flags: '[]' }).where('patient_id', '=', patientId).execute()
   await trx.updateTable('consent').set({ resource: null }).where('patient_id', '=', patientId).execute()
+  await sql`update consent_version set resource = null where consent_id in (select id from consent where patient_id = ${patientId})`.execute(trx)
   await trx.updateTable('emergency_access').set({ reason: null }).where('patient_id', '=', patientId).execute()
   await trx.deleteFrom('patient_identifier').where('patient_id', '=', patientId).execute()
   await sql`update task set resource = resource #- '{for,identifier}' where patient_id = ${patientId}`.execute(trx)
+  await sql`update task_version set resource = resource #- '{for,identifier}' where task_id in (select id from task where patient_id = ${patientId})`.execute(trx)
   await trx.updateTable('patient').set({ erased_at: now }).where('id', '=', patientId).execute()
   return { bundles: Number(bundles.numUpdatedRows) }
 }

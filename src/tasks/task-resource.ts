@@ -9,6 +9,29 @@ export const TASK_OUTPUT_SYSTEM = 'https://overdracht.nl/fhir/CodeSystem/task-ou
 export const HANDOVER_METHODS = ['dossier-released', 'handed-to-patient', 'phone-handover'] as const
 export type HandoverMethod = (typeof HANDOVER_METHODS)[number]
 
+/** What a notified-pull Task tells the receiver it may pull: a closed vocabulary, references only. */
+export const TASK_INPUT_SYSTEM = 'https://overdracht.nl/fhir/CodeSystem/task-input'
+export const TASK_INPUT_TYPES = { patient: 'Patient', dossier: 'Bundle', consent: 'Consent' } as const
+export type TaskInputType = keyof typeof TASK_INPUT_TYPES
+
+/** Where a task stands beyond its status: a closed vocabulary, so it carries no free text. */
+export const TASK_BUSINESS_STATUS_SYSTEM = 'https://overdracht.nl/fhir/CodeSystem/task-business-status'
+export const TASK_BUSINESS_STATUSES = [
+  'received',
+  'awaiting-consent',
+  'awaiting-dossier',
+  'dossier-available',
+  'dossier-opened',
+  'escort-arranged',
+  'alternative-date-proposed',
+] as const
+
+/** Extensions the service adds to the Tasks it answers: accepted back unchanged on update, and not stored. */
+export const SERVER_TASK_EXTENSIONS = {
+  dossierOpened: 'https://overdracht.nl/fhir/StructureDefinition/dossier-opened',
+  atRisk: 'https://overdracht.nl/fhir/StructureDefinition/handover-at-risk',
+} as const
+
 export const OPEN_STATUSES = ['requested', 'accepted', 'in-progress', 'on-hold'] as const
 export const TERMINAL_STATUSES = ['completed', 'cancelled', 'rejected'] as const
 
@@ -29,7 +52,7 @@ export function transitionAllowed(from: string, to: string, party: 'requester' |
 }
 
 // The allow-list: a Task may hold these elements and nothing else, so it can carry no free text.
-type Shape = 'string' | 'dateTime' | 'code' | { object: Record<string, Shape>; required?: string[] } | { array: Shape }
+type Shape = 'string' | 'dateTime' | 'code' | 'boolean' | { object: Record<string, Shape>; required?: string[] } | { array: Shape }
 const identifier: Shape = { object: { system: 'string', value: 'string' }, required: ['system', 'value'] }
 const orgReference: Shape = { object: { identifier }, required: ['identifier'] }
 const coding: Shape = { object: { system: 'string', code: 'code' }, required: ['system', 'code'] }
@@ -38,7 +61,10 @@ const TASK_SHAPE: Shape = {
     resourceType: 'string',
     id: 'string',
     meta: { object: { versionId: 'string', lastUpdated: 'dateTime' } },
+    extension: { array: { object: { url: 'string', valueDateTime: 'dateTime', valueBoolean: 'boolean' }, required: ['url'] } },
+    identifier: { array: identifier },
     status: 'code',
+    businessStatus: { object: { coding: { array: coding } }, required: ['coding'] },
     intent: 'code',
     code: { object: { coding: { array: coding } }, required: ['coding'] },
     for: { object: { reference: 'string', identifier } },
@@ -48,6 +74,15 @@ const TASK_SHAPE: Shape = {
     executionPeriod: { object: { start: 'dateTime', end: 'dateTime' } },
     authoredOn: 'dateTime',
     lastModified: 'dateTime',
+    input: {
+      array: {
+        object: {
+          type: { object: { coding: { array: coding } }, required: ['coding'] },
+          valueReference: { object: { reference: 'string' }, required: ['reference'] },
+        },
+        required: ['type', 'valueReference'],
+      },
+    },
     output: {
       array: {
         object: {
@@ -62,6 +97,10 @@ const TASK_SHAPE: Shape = {
 }
 
 function checkShape(value: unknown, shape: Shape, path: string, out: OperationOutcomeIssue[]): void {
+  if (shape === 'boolean') {
+    if (typeof value !== 'boolean') out.push(issue('structure', `${path} must be true or false`, [path]))
+    return
+  }
   if (shape === 'string' || shape === 'code' || shape === 'dateTime') {
     if (typeof value !== 'string') out.push(issue('structure', `${path} must be a string`, [path]))
     return
@@ -103,7 +142,15 @@ export interface ParsedTask {
   plannedEnd?: string
   handoverMethod?: HandoverMethod
   phoneHandoverBigs: string[]
+  /** Business identifiers as `system|value`. */
+  identifiers: string[]
+  businessStatus?: string
+  inputs: { type: TaskInputType; resourceType: string; id: string }[]
 }
+
+/** A business identifier of a task: a URI system and a plain token value, never a person's number. */
+const IDENTIFIER_VALUE = /^[A-Za-z0-9\-._:]{1,64}$/
+const PERSON_SYSTEMS: readonly string[] = [SYSTEM.vNummer, SYSTEM.bsn, SYSTEM.big, SYSTEM.patientPseudonym]
 
 /** Checks a Task against the allow-list and the rules of Overdracht's tasks; returns issues or the parsed task. */
 export function parseTask(task: Task): { issues: OperationOutcomeIssue[] } | ParsedTask {
@@ -177,6 +224,42 @@ export function parseTask(task: Task): { issues: OperationOutcomeIssue[] } | Par
   } else if (handoverMethod || phoneHandoverBigs.length) {
     problem('business-rule', 'How the handover went is recorded when the task is completed', 'Task.output')
   }
+  for (const [i, ext] of (task.extension ?? []).entries()) {
+    const path = `Task.extension[${i}]`
+    if (ext.url === SERVER_TASK_EXTENSIONS.dossierOpened && typeof ext.valueDateTime === 'string' && ext.valueBoolean === undefined) continue
+    if (ext.url === SERVER_TASK_EXTENSIONS.atRisk && typeof ext.valueBoolean === 'boolean' && ext.valueDateTime === undefined) continue
+    problem('business-rule', `${path} is not allowed: only the extensions the service adds (${Object.values(SERVER_TASK_EXTENSIONS).join(', ')}) may come back`, path)
+  }
+  const identifiers: string[] = []
+  for (const [i, id] of (task.identifier ?? []).entries()) {
+    const path = `Task.identifier[${i}]`
+    if (!/^(urn:[a-z0-9][a-z0-9-]*:|https?:\/\/)[^\s|]{1,200}$/i.test(id.system ?? '')) problem('value', `${path}.system must be a URI`, `${path}.system`)
+    else if (PERSON_SYSTEMS.includes(id.system!)) problem('business-rule', `${path} must identify the task, not a person: the patient goes in Task.for`, `${path}.system`)
+    else if (!IDENTIFIER_VALUE.test(id.value ?? '')) problem('value', `${path}.value must be 1 to 64 letters, digits or - . _ :`, `${path}.value`)
+    else identifiers.push(`${id.system}|${id.value}`)
+  }
+  let businessStatus: string | undefined
+  if (task.businessStatus) {
+    const codes = task.businessStatus.coding ?? []
+    const code = codes.length === 1 && codes[0]!.system === TASK_BUSINESS_STATUS_SYSTEM ? codes[0]!.code : undefined
+    if (!code || !(TASK_BUSINESS_STATUSES as readonly string[]).includes(code)) {
+      problem('code-invalid', `Task.businessStatus must be one coding of ${TASK_BUSINESS_STATUS_SYSTEM}: ${TASK_BUSINESS_STATUSES.join(', ')}`, 'Task.businessStatus')
+    } else businessStatus = code
+  }
+  const inputs: ParsedTask['inputs'] = []
+  for (const [i, input] of (task.input ?? []).entries()) {
+    const path = `Task.input[${i}]`
+    const codes = input.type?.coding ?? []
+    const type = codes.length === 1 && codes[0]!.system === TASK_INPUT_SYSTEM ? (codes[0]!.code as TaskInputType) : undefined
+    if (!type || !Object.hasOwn(TASK_INPUT_TYPES, type)) {
+      problem('code-invalid', `${path}.type must be one coding of ${TASK_INPUT_SYSTEM}: ${Object.keys(TASK_INPUT_TYPES).join(', ')}`, `${path}.type`)
+      continue
+    }
+    const resourceType = TASK_INPUT_TYPES[type]
+    const m = new RegExp(`^${resourceType}/([A-Za-z0-9\\-.]{1,64})$`).exec(input.valueReference?.reference ?? '')
+    if (!m) problem('value', `${path}.valueReference must be ${resourceType}/{id}: a ${type} of this task's patient`, `${path}.valueReference`)
+    else inputs.push({ type, resourceType, id: m[1]! })
+  }
   if (issues.length) return { issues }
   return {
     code: taskCode as TaskCode,
@@ -190,5 +273,8 @@ export function parseTask(task: Task): { issues: OperationOutcomeIssue[] } | Par
     ...(end ? { plannedEnd: end } : {}),
     ...(handoverMethod ? { handoverMethod } : {}),
     phoneHandoverBigs,
+    identifiers: [...new Set(identifiers)],
+    ...(businessStatus ? { businessStatus } : {}),
+    inputs,
   }
 }

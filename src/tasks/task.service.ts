@@ -1,20 +1,42 @@
 import { randomUUID } from 'node:crypto'
-import type { Bundle, Task } from '@medplum/fhirtypes'
+import type { Task } from '@medplum/fhirtypes'
 import type { AuditContext } from '../audit/audit.service.js'
 import { withDecision } from '../access/enforce.js'
 import { findCurrentPerspective, hasCurrentDossier } from '../access/facts.js'
 import { NO_RELATIONSHIP } from '../access/policy.js'
 import { addRelationship, endCustody, endTaskRelationships, relationshipFact } from '../access/relationships.js'
 import type { Deps } from '../deps.js'
-import { searchset } from '../fhir/searchset.js'
+import type { SearchPage } from '../fhir/search.js'
 import type { TaskRow } from '../db/schema.js'
 import { badRequest, issue, notFound, OutcomeError, unprocessable } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
 import { findOrCreatePatient, findPatient, findPatientIdsByIdentifiers } from '../patient/patient.repository.js'
 import type { Executor } from '../db/executor.js'
 import type { DerivedFlag } from '../perspective/derive.js'
-import { OPEN_STATUSES, TERMINAL_STATUSES, parseTask, transitionAllowed, type ParsedTask } from './task-resource.js'
-import { findTask, firstDossierOpen, insertTask, lockTask, searchTasks, updateTask } from './task.repository.js'
+import {
+  OPEN_STATUSES,
+  SERVER_TASK_EXTENSIONS,
+  TASK_BUSINESS_STATUS_SYSTEM,
+  TASK_INPUT_SYSTEM,
+  TERMINAL_STATUSES,
+  parseTask,
+  transitionAllowed,
+  type ParsedTask,
+} from './task-resource.js'
+import {
+  countTasks,
+  findTask,
+  findTasksByIdentifier,
+  findTaskVersion,
+  firstDossierOpen,
+  identifierTaken,
+  insertTask,
+  listTaskVersions,
+  lockTask,
+  searchTasks,
+  updateTask,
+  type TaskSearchRow,
+} from './task.repository.js'
 
 /**
  * Art. 64 Vw: no removal while travel is medically irresponsible. A departure cannot be announced
@@ -39,17 +61,47 @@ async function checkNoPostponement(db: Executor, patientId: string, plannedStart
   }
 }
 
-export const DOSSIER_OPENED_URL = 'https://overdracht.nl/fhir/StructureDefinition/dossier-opened'
+export const DOSSIER_OPENED_URL = SERVER_TASK_EXTENSIONS.dossierOpened
 export const AT_RISK_WINDOW_MS = 24 * 3600_000
 
 const precondition = (text: string) => new OutcomeError(412, [issue('conflict', text)])
+
+/**
+ * Each input names a resource of this task's patient, as what the receiver may pull: never a
+ * pointer elsewhere, nor a word dressed up as an id.
+ */
+async function checkInputs(trx: Executor, patientId: string, inputs: ParsedTask['inputs']): Promise<void> {
+  for (const [i, input] of inputs.entries()) {
+    const ours =
+      input.resourceType === 'Patient'
+        ? input.id === patientId
+        : input.resourceType === 'Bundle'
+          ? (await trx.selectFrom('bundle_version').select('id').where('id', '=', input.id).where('patient_id', '=', patientId).executeTakeFirst()) !== undefined
+          : (await trx.selectFrom('consent').select('id').where('id', '=', input.id).where('patient_id', '=', patientId).executeTakeFirst()) !== undefined
+    if (!ours) {
+      throw unprocessable([issue('business-rule', `Task.input[${i}] names no ${input.resourceType} of this task's patient`, [`Task.input[${i}].valueReference`])])
+    }
+  }
+}
+
+async function checkIdentifiersFree(trx: Executor, requesterOrg: string, identifiers: readonly string[], exceptTaskId?: string): Promise<void> {
+  if (await identifierTaken(trx, requesterOrg, identifiers, exceptTaskId)) {
+    throw new OutcomeError(409, [
+      issue('duplicate', 'Your organisation has a task with this identifier already; update that one (PUT /fhir/Task?identifier=system|value)', ['Task.identifier']),
+    ])
+  }
+}
 
 function canonicalTask(parsed: ParsedTask, id: string, version: number, patientId: string, vNummer: string | undefined, now: Date, authoredOn: string): Task {
   return {
     resourceType: 'Task',
     id,
     meta: { versionId: String(version), lastUpdated: now.toISOString() },
+    ...(parsed.identifiers.length
+      ? { identifier: parsed.identifiers.map((i) => ({ system: i.slice(0, i.indexOf('|')), value: i.slice(i.indexOf('|') + 1) })) }
+      : {}),
     status: parsed.status as Task['status'],
+    ...(parsed.businessStatus ? { businessStatus: { coding: [{ system: TASK_BUSINESS_STATUS_SYSTEM, code: parsed.businessStatus }] } } : {}),
     intent: parsed.intent as Task['intent'],
     code: { coding: [{ system: SYSTEM.taskCode, code: parsed.code }] },
     for: { reference: `Patient/${patientId}`, ...(vNummer ? { identifier: { system: SYSTEM.vNummer, value: vNummer } } : {}) },
@@ -63,6 +115,9 @@ function canonicalTask(parsed: ParsedTask, id: string, version: number, patientI
       : {}),
     authoredOn,
     lastModified: now.toISOString(),
+    ...(parsed.inputs.length
+      ? { input: parsed.inputs.map((i) => ({ type: { coding: [{ system: TASK_INPUT_SYSTEM, code: i.type }] }, valueReference: { reference: `${i.resourceType}/${i.id}` } })) }
+      : {}),
     ...(parsed.handoverMethod
       ? {
           output: [
@@ -134,6 +189,8 @@ export async function createTask(deps: Deps, ctx: AuditContext, task: Task) {
       const now = clock.now()
       const patientId = known ?? (await findOrCreatePatient(trx, parsed.patient.identifier!, now))
       if (parsed.code === 'departure') await checkNoPostponement(trx, patientId, parsed.plannedStart, parsed.status)
+      await checkInputs(trx, patientId, parsed.inputs)
+      await checkIdentifiersFree(trx, parsed.requesterOrg, parsed.identifiers)
       const resource = canonicalTask(parsed, id, 1, patientId, parsed.patient.identifier?.value, now, now.toISOString())
       const row = {
         id,
@@ -151,6 +208,7 @@ export async function createTask(deps: Deps, ctx: AuditContext, task: Task) {
         updated_at: now,
         completed_at: null,
         resource: JSON.stringify(resource),
+        identifiers: parsed.identifiers,
       }
       await insertTask(trx, row)
       await relationshipsOfNewTask(trx, row, now)
@@ -222,6 +280,10 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
           'Task.for',
         ],
       ]
+      // The requester names its task; the owner sends the identifiers back as they are.
+      fixed.push([party === 'owner' && !sameSet(parsed.identifiers, row.identifiers), 'Task.identifier'])
+      const storedInputs = (stored.input ?? []).map((i) => `${i.type?.coding?.[0]?.code}|${i.valueReference?.reference}`)
+      fixed.push([party === 'owner' && !sameSet(parsed.inputs.map((i) => `${i.type}|${i.resourceType}/${i.id}`), storedInputs), 'Task.input'])
       const changed = fixed.find(([differs]) => differs)
       if (changed) throw unprocessable([issue('business-rule', `${changed[1]} cannot change; cancel this task and announce a new one`, [changed[1]])])
       const verdict = transitionAllowed(row.status, parsed.status, party)
@@ -234,6 +296,8 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
       if (row.code === 'departure' && (facts.changesPlan === true || (parsed.status !== row.status && ['in-progress', 'completed'].includes(parsed.status)))) {
         await checkNoPostponement(trx, row.patient_id, parsed.plannedStart, parsed.status)
       }
+      await checkInputs(trx, row.patient_id, parsed.inputs)
+      if (party === 'requester') await checkIdentifiersFree(trx, row.requester_org, parsed.identifiers, row.id)
       const now = clock.now()
       const version = row.version + 1
       const resource = canonicalTask(parsed, id, version, row.patient_id, stored.for?.identifier?.value, now, stored.authoredOn ?? row.created_at.toISOString())
@@ -246,6 +310,7 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
         updated_at: now,
         completed_at: parsed.status === 'completed' ? now : null,
         resource: JSON.stringify(resource),
+        identifiers: parsed.identifiers,
       })
       await relationshipsOfChangedTask(deps, trx, row, parsed.status, parsed.recipientOrgs, now)
       return {
@@ -256,7 +321,7 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
   })
 }
 
-export const AT_RISK_URL = 'https://overdracht.nl/fhir/StructureDefinition/handover-at-risk'
+export const AT_RISK_URL = SERVER_TASK_EXTENSIONS.atRisk
 
 /**
  * The task as its requester or owner sees it, with the read receipt (when the receiving
@@ -268,65 +333,136 @@ async function withReceipt(deps: Deps, row: TaskRow): Promise<{ task: Task; open
   return { task: opened ? { ...task, extension: [{ url: DOSSIER_OPENED_URL, valueDateTime: opened.toISOString() }] } : task, opened }
 }
 
-export async function readTask(deps: Deps, ctx: AuditContext, id: string) {
+/** The facts of a read of a task: how the caller's organisation stands in it. */
+async function taskReadFacts(db: Executor, ctx: AuditContext, id: string) {
+  const row = await findTask(db, id)
+  const party = row ? partyOf(row, ctx.principal.org) : undefined
+  return { facts: { ...(party ? { taskParty: party } : {}) }, subject: { patientId: row?.patient_id, resourceType: 'Task', resourceId: id }, data: { row: row!, party } }
+}
+
+/** The task as it is now (with the read receipt for its parties), or (vread) as it was at `version`. */
+export async function readTask(deps: Deps, ctx: AuditContext, id: string, version?: number) {
   return withDecision(deps, ctx, {
     action: 'task.read',
     readOnly: true,
-    gather: async (db) => {
-      const row = await findTask(db, id)
-      const party = row ? partyOf(row, ctx.principal.org) : undefined
-      return { facts: { ...(party ? { taskParty: party } : {}) }, subject: { patientId: row?.patient_id, resourceType: 'Task', resourceId: id }, data: { row: row!, party } }
+    gather: (db) => taskReadFacts(db, ctx, id),
+    act: async (db, _decision, { row, party }) => {
+      if (version !== undefined && version !== row.version) {
+        const stored = await findTaskVersion(db, id, version)
+        if (!stored) throw notFound(`Task/${id} has no version ${version}`)
+        return { result: { version, resource: stored.resource as unknown as Task }, audit: { detail: { version } } }
+      }
+      return { result: { version: row.version, resource: party === 'recipient' ? (row.resource as unknown as Task) : (await withReceipt(deps, row)).task } }
     },
-    act: async (_db, _decision, { row, party }) => ({
-      result: { version: row.version, resource: party === 'recipient' ? (row.resource as unknown as Task) : (await withReceipt(deps, row)).task },
-    }),
   })
 }
 
-export interface InboxQuery {
-  owner?: string
-  requester?: string
-  status?: string
-  code?: string
-  atRisk?: boolean
+/** Every version of a task, newest first (instance `_history`), for its parties. */
+export async function taskHistory(deps: Deps, ctx: AuditContext, id: string): Promise<{ resource: Task; recordedAt: Date }[]> {
+  return withDecision(deps, ctx, {
+    action: 'task.read',
+    readOnly: true,
+    gather: (db) => taskReadFacts(db, ctx, id),
+    act: async (db) => {
+      const versions = (await listTaskVersions(db, id)).map((v) => ({ resource: v.resource as unknown as Task, recordedAt: v.recorded_at as unknown as Date }))
+      return { result: versions, audit: { detail: { history: versions.length } } }
+    },
+  })
 }
 
 /**
- * The inbox (`owner=` your organisation) and the outbox (`requester=`); `at-risk=true` lists open
- * transfers and departures due within 24 hours whose dossier the receivers have not opened.
+ * Conditional update by business identifier (`PUT /Task?identifier=system|value`), as notified
+ * pull uses it: among the tasks the caller's organisation requested or owns, no match creates the
+ * task, one match updates it, more than one is refused (412). Tasks of others are not looked at.
  */
-export async function searchTaskList(deps: Deps, ctx: AuditContext, q: InboxQuery): Promise<Bundle> {
+export async function putTaskByIdentifier(deps: Deps, ctx: AuditContext, identifier: string, task: Task, ifMatch: string | undefined) {
+  const bar = identifier.indexOf('|')
+  if (bar <= 0 || bar === identifier.length - 1) throw badRequest('identifier must be system|value', ['identifier'])
+  const named = (task.identifier ?? []).some((i) => `${i.system}|${i.value}` === identifier)
+  if (!named) throw badRequest('The Task must carry the identifier it is put by', ['Task.identifier'])
+  const matches = await findTasksByIdentifier(deps.db, ctx.principal.org, identifier)
+  if (matches.length > 1) throw precondition('More than one of your tasks has this identifier')
+  if (matches.length === 0) {
+    if (task.id !== undefined) throw badRequest('No task of yours has this identifier; to announce one, leave out Task.id', ['Task.id'])
+    if (ifMatch !== undefined) throw precondition('No task of yours has this identifier (If-Match given)')
+    return { created: true as const, version: 1, resource: await createTask(deps, ctx, task) }
+  }
+  const id = matches[0]!.id
+  const result = await changeTask(deps, ctx, id, { ...task, id }, ifMatch)
+  return { created: false as const, ...result }
+}
+
+export interface TaskSearchQuery {
+  owner?: string
+  requester?: string
+  statuses?: string[]
+  codes?: string[]
+  identifiers?: string[]
+  atRisk?: boolean
+  count: number
+  summaryCount: boolean
+  page?: unknown
+}
+
+function readPosition(page: unknown): { start: string; created: string; id: string } | undefined {
+  if (page === undefined) return undefined
+  const p = page as { s?: unknown; c?: unknown; i?: unknown }
+  if (typeof p !== 'object' || p === null || typeof p.s !== 'string' || typeof p.c !== 'string' || typeof p.i !== 'string' || [p.s, p.c].some((v) => v.length > 64)) {
+    throw badRequest('_page is not a position this service handed out; follow the next link', ['_page'])
+  }
+  return { start: p.s as string, created: p.c as string, id: p.i as string }
+}
+
+/**
+ * The inbox (`owner=` your organisation) and the outbox (`requester=`), one page at a time;
+ * `at-risk=true` lists open transfers and departures due within 24 hours whose dossier the
+ * receivers have not opened.
+ */
+export async function searchTaskList(deps: Deps, ctx: AuditContext, q: TaskSearchQuery): Promise<SearchPage<Task>> {
   const { clock } = deps
   const org = q.owner ?? q.requester
   if (!org || (q.owner && q.requester)) throw badRequest('Search by exactly one of owner= or requester= (your organisation)', ['owner'])
   const value = org.includes('|') ? org.slice(org.indexOf('|') + 1) : org
-  const statuses = q.status ? q.status.split(',').map((s) => s.trim()).filter(Boolean) : undefined
-  const entries = await withDecision(deps, ctx, {
+  const after = readPosition(q.page)
+  return withDecision(deps, ctx, {
     action: 'task.search',
     readOnly: true,
     gather: async () => ({ facts: { ownOrganisation: value === ctx.principal.org }, subject: { resourceType: 'Task' }, data: undefined }),
     act: async (db) => {
-      const rows = await searchTasks(db, { org: value, role: q.owner ? 'owner' : 'requester', ...(statuses ? { statuses } : {}), ...(q.code ? { code: q.code } : {}) })
-      const now = clock.now().getTime()
-      const listed: Task[] = []
-      for (const row of rows) {
-        if (partyOf(row, value) === 'recipient') {
-          // An extra recipient sees the task, not the receipts of the parties.
-          if (!q.atRisk) listed.push(row.resource as unknown as Task)
-          continue
-        }
-        const { task, opened } = await withReceipt(deps, row)
-        const dueSoon =
-          (OPEN_STATUSES as readonly string[]).includes(row.status) &&
-          row.code !== 'case' &&
-          row.planned_start !== null &&
-          row.planned_start.getTime() - now <= AT_RISK_WINDOW_MS
-        const atRisk = dueSoon && opened === undefined
-        if (q.atRisk && !atRisk) continue
-        listed.push({ ...task, extension: [...(task.extension ?? []), { url: AT_RISK_URL, valueBoolean: atRisk }] })
+      const now = clock.now()
+      const filter = {
+        org: value,
+        role: q.owner ? ('owner' as const) : ('requester' as const),
+        ...(q.statuses?.length ? { statuses: q.statuses } : {}),
+        ...(q.codes?.length ? { codes: q.codes } : {}),
+        ...(q.identifiers?.length ? { identifiers: q.identifiers } : {}),
+        ...(q.atRisk ? { atRiskBy: new Date(now.getTime() + AT_RISK_WINDOW_MS) } : {}),
       }
-      return { result: listed, audit: { detail: { listed: listed.length } } }
+      const total = await countTasks(db, filter)
+      if (q.summaryCount) return { result: { resources: [] as Task[], total } as SearchPage<Task>, audit: { detail: { total } } }
+      const rows = await searchTasks(db, { ...filter, ...(after ? { after } : {}), limit: q.count + 1 })
+      const page = rows.slice(0, q.count)
+      const listed = page.map((row) => taskAsListed(row, value, now))
+      const last = page[page.length - 1]
+      const next = rows.length > q.count && last ? { s: last.start_key, c: last.created_key, i: last.id } : undefined
+      return { result: { resources: listed, total, ...(next ? { next } : {}) } as SearchPage<Task>, audit: { detail: { listed: listed.length, total } } }
     },
   })
-  return searchset(entries)
+}
+
+/** A task in a search answer: an extra recipient sees the task, the parties also its receipt and whether it is at risk. */
+function taskAsListed(row: TaskSearchRow, org: string, now: Date): Task {
+  const task = row.resource as unknown as Task
+  if (partyOf(row, org) === 'recipient') return task
+  const opened = row.first_open ? new Date(row.first_open) : undefined
+  const atRisk =
+    (OPEN_STATUSES as readonly string[]).includes(row.status) &&
+    row.code !== 'case' &&
+    row.planned_start !== null &&
+    new Date(row.planned_start).getTime() - now.getTime() <= AT_RISK_WINDOW_MS &&
+    opened === undefined
+  return {
+    ...task,
+    extension: [...(opened ? [{ url: DOSSIER_OPENED_URL, valueDateTime: opened.toISOString() }] : []), { url: AT_RISK_URL, valueBoolean: atRisk }],
+  }
 }
