@@ -10,6 +10,7 @@ import { OPERATION_DEFINITIONS } from './fhir/operation-definitions.js'
 import { badRequest, payloadTooLarge, serviceUnavailable } from './fhir/outcome.js'
 import { handoverRoutes } from './handover/handover.routes.js'
 import { taskRoutes } from './tasks/task.routes.js'
+import { subscriptionRoutes } from './notifications/subscription.routes.js'
 import { auditRoutes } from './audit/audit.routes.js'
 import { retentionRoutes } from './retention/retention.routes.js'
 import { perspectiveRoutes } from './perspective/perspective.routes.js'
@@ -102,6 +103,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   fhir.route('/', perspectiveRoutes(deps))
   fhir.route('/', auditRoutes(deps))
   fhir.route('/', retentionRoutes(deps))
+  fhir.route('/', subscriptionRoutes(deps))
   app.route('/fhir', fhir)
 
   const admin = new Hono<AppEnv>()

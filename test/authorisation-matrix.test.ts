@@ -57,7 +57,11 @@ async function scenario() {
   const emergency = await t.get(`/fhir/Patient/${patientId}/$handover`, { as: 'gzaDoctor', headers: { 'x-emergency-reason': 'Patient unresponsive, history needed now' } })
   expect(emergency.status, await emergency.clone().text()).toBe(200)
   const review = await t.db.selectFrom('emergency_access').select('id').where('patient_id', '=', patientId).executeTakeFirstOrThrow()
+  // The receiving medical service registered its endpoint for notifications.
+  const subscription = await t.post('/fhir/Subscription', { as: 'djiNurse', body: subscriptionResource(URA.dji) })
+  expect(subscription.status, await subscription.clone().text()).toBe(201)
   return {
+    subscriptionId: ((await subscription.json()) as { id: string }).id,
     vNummer,
     patientId,
     consentId,
@@ -68,6 +72,16 @@ async function scenario() {
   }
 }
 type Scenario = Awaited<ReturnType<typeof scenario>>
+
+function subscriptionResource(org: string) {
+  return {
+    resourceType: 'Subscription',
+    status: 'requested',
+    reason: 'Inbox notifications',
+    criteria: `Task?owner=${org}`,
+    channel: { type: 'rest-hook', endpoint: 'https://93.184.215.14/overdracht/notify', payload: 'application/json' },
+  }
+}
 
 interface Cell {
   method: string
@@ -237,6 +251,29 @@ const MATRIX: Record<string, Entry> = {
     mutates: true,
     request: (s) => ({ method: 'POST', path: `/fhir/Patient/${s.patientId}/$erase`, body: reason }),
     expected: all(403, { 'privacy officer of the custodian': 200 }),
+  },
+  'POST /fhir/Subscription': {
+    mutates: false,
+    // Each caller for its own organisation: an organisation's system registers its endpoint, a
+    // privacy officer does not. For another organisation's URA: notifications.test.ts.
+    request: (_s, kind) => ({ method: 'POST', path: '/fhir/Subscription', body: subscriptionResource(orgOf(kind)) }),
+    expected: all(201, { 'privacy officer of the custodian': 403, 'privacy officer of an unrelated organisation': 403 }),
+  },
+  'GET /fhir/Subscription': {
+    mutates: false,
+    request: () => ({ method: 'GET', path: '/fhir/Subscription' }),
+    expected: all(200, { 'privacy officer of the custodian': 403, 'privacy officer of an unrelated organisation': 403 }),
+  },
+  'GET /fhir/Subscription/:id': {
+    mutates: false,
+    // The DJI's subscription: another organisation's is not found.
+    request: (s) => ({ method: 'GET', path: `/fhir/Subscription/${s.subscriptionId}` }),
+    expected: all(404, { 'caregiver of the receiving organisation': 200, 'privacy officer of the custodian': 403, 'privacy officer of an unrelated organisation': 403 }),
+  },
+  'DELETE /fhir/Subscription/:id': {
+    mutates: true,
+    request: (s) => ({ method: 'DELETE', path: `/fhir/Subscription/${s.subscriptionId}` }),
+    expected: all(404, { 'caregiver of the receiving organisation': 204, 'privacy officer of the custodian': 403, 'privacy officer of an unrelated organisation': 403 }),
   },
   'GET /admin/emergency-reviews': {
     mutates: false,

@@ -96,8 +96,8 @@ describe('the CapabilityStatement at GET /fhir/metadata', () => {
     expect(rest?.mode).toBe('server')
   })
 
-  it('it lists Bundle, Patient, Consent, Task, AuditEvent, CodeSystem and OperationDefinition', () => {
-    expect(resources.map((r) => r.type)).toEqual(['Bundle', 'Patient', 'Consent', 'Task', 'AuditEvent', 'CodeSystem', 'OperationDefinition'])
+  it('it lists Bundle, Patient, Consent, Task, Subscription, AuditEvent, CodeSystem and OperationDefinition', () => {
+    expect(resources.map((r) => r.type)).toEqual(['Bundle', 'Patient', 'Consent', 'Task', 'Subscription', 'AuditEvent', 'CodeSystem', 'OperationDefinition'])
   })
 
   it("its security is OAuth bearer tokens from the caller organisation's identity provider, with the claims and the consent headers", () => {

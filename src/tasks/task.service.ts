@@ -15,6 +15,7 @@ import type { Executor } from '../db/executor.js'
 import type { DerivedFlag } from '../perspective/derive.js'
 import { OPEN_STATUSES, TERMINAL_STATUSES, parseTask, transitionAllowed, type ParsedTask } from './task-resource.js'
 import { findTask, firstDossierOpen, insertTask, lockTask, searchTasks, updateTask } from './task.repository.js'
+import { announce } from '../outbox/outbox.js'
 
 /**
  * Art. 64 Vw: no removal while travel is medically irresponsible. A departure cannot be announced
@@ -154,6 +155,8 @@ export async function createTask(deps: Deps, ctx: AuditContext, task: Task) {
       }
       await insertTask(trx, row)
       await relationshipsOfNewTask(trx, row, now)
+      // Notified pull: the organisations the task names learn of it, in this transaction.
+      await announce(trx, { kind: 'task-created', taskId: id, to: [parsed.ownerOrg, ...parsed.recipientOrgs].map((org) => ({ org, party: 'owner' as const })), now })
       return { result: resource, audit: { patientId, resourceId: id, detail: { code: parsed.code, owner: parsed.ownerOrg } } }
     },
   })
@@ -248,6 +251,12 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
         resource: JSON.stringify(resource),
       })
       await relationshipsOfChangedTask(deps, trx, row, parsed.status, parsed.recipientOrgs, now)
+      // Every organisation the task names (or named until now) except the one that changed it.
+      const told = [
+        { org: row.requester_org, party: 'requester' as const },
+        ...[row.owner_org, ...new Set([...row.recipient_orgs, ...parsed.recipientOrgs])].map((org) => ({ org, party: 'owner' as const })),
+      ].filter((t) => t.org !== ctx.principal.org)
+      await announce(trx, { kind: parsed.status === 'cancelled' ? 'task-cancelled' : 'task-changed', taskId: id, to: told, now })
       return {
         result: { version, resource },
         audit: { detail: { from: row.status, to: parsed.status, ...(parsed.handoverMethod ? { handoverMethod: parsed.handoverMethod } : {}) } },
@@ -320,7 +329,7 @@ export async function searchTaskList(deps: Deps, ctx: AuditContext, q: InboxQuer
           (OPEN_STATUSES as readonly string[]).includes(row.status) &&
           row.code !== 'case' &&
           row.planned_start !== null &&
-          row.planned_start.getTime() - now <= AT_RISK_WINDOW_MS
+          row.planned_start.getTime() - now <= deps.settings.atRiskWindowMs
         const atRisk = dueSoon && opened === undefined
         if (q.atRisk && !atRisk) continue
         listed.push({ ...task, extension: [...(task.extension ?? []), { url: AT_RISK_URL, valueBoolean: atRisk }] })
@@ -329,4 +338,30 @@ export async function searchTaskList(deps: Deps, ctx: AuditContext, q: InboxQuer
     },
   })
   return searchset(entries)
+}
+
+/**
+ * The periodic sweep for handovers at risk: open transfers and departures due within the window
+ * whose dossier the receivers have not opened. The requester is told once per task.
+ */
+export async function announceHandoversAtRisk(deps: Deps): Promise<number> {
+  const now = deps.clock.now()
+  const horizon = new Date(now.getTime() + deps.settings.atRiskWindowMs)
+  const rows = await deps.db
+    .selectFrom('task')
+    .selectAll()
+    .where('code', 'in', ['transfer', 'departure'])
+    .where('status', 'in', [...OPEN_STATUSES])
+    .where('planned_start', 'is not', null)
+    .where('planned_start', '<=', horizon)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('notification').select('notification.id').whereRef('notification.task_id', '=', 'task.id').where('notification.kind', '=', 'handover-at-risk'))))
+    .execute()
+  let told = 0
+  for (const row of rows) {
+    if (await firstDossierOpen(deps.db, row.patient_id, [row.owner_org, ...row.recipient_orgs], row.created_at)) continue
+    told += await deps.db.transaction().execute((trx) =>
+      announce(trx, { kind: 'handover-at-risk', taskId: row.id, to: [{ org: row.requester_org, party: 'requester' }], now }),
+    )
+  }
+  return told
 }
