@@ -239,6 +239,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         maxAgeMs: positiveInt(env, 'OVERDRACHT_NOTIFY_MAX_AGE_HOURS', 24) * 3600_000,
         timeoutMs: positiveInt(env, 'OVERDRACHT_NOTIFY_TIMEOUT_MS', DEFAULT_NOTIFY_SETTINGS.timeoutMs),
       },
+      escortCardGraceMs: positiveInt(env, 'OVERDRACHT_ESCORT_CARD_GRACE_HOURS', 6) * 3600_000,
     },
   }
 }

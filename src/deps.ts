@@ -56,6 +56,8 @@ export interface Settings {
   atRiskWindowMs: number
   /** Delivery of notifications to subscribers' endpoints. */
   notify: NotifySettings
+  /** An escort card expires this long after the planned departure. */
+  escortCardGraceMs: number
 }
 
 export interface NotifySettings {
@@ -102,6 +104,7 @@ export const DEFAULT_SETTINGS: Settings = {
   corsOrigins: [],
   atRiskWindowMs: 24 * 3600_000,
   notify: DEFAULT_NOTIFY_SETTINGS,
+  escortCardGraceMs: 6 * 3600_000,
 }
 
 /** Everything the app depends on, passed in explicitly: no module singletons. */

@@ -213,6 +213,19 @@ const MATRIX: Record<string, Entry> = {
     request: () => ({ method: 'GET', path: `/fhir/Task?owner=${URA.dvo}` }),
     expected: all(403, { 'escort, task party': 200 }),
   },
+  'GET /fhir/Task/:id/$escort-card': {
+    mutates: false,
+    // The parties of the open departure (DT&V, DV&O, COA); caregivers of the custodian and the
+    // receiver see the perspective but are no party of this departure.
+    request: (s) => ({ method: 'GET', path: `/fhir/Task/${s.departureId}/$escort-card` }),
+    expected: all(404, {
+      'regievoerder, task party': 200,
+      'escort, task party': 200,
+      'casemanager, task party': 200,
+      'privacy officer of the custodian': 403,
+      'privacy officer of an unrelated organisation': 403,
+    }),
+  },
   'GET /fhir/Patient/$handelingsperspectief': {
     mutates: false,
     request: (s) => ({ method: 'GET', path: `/fhir/Patient/$handelingsperspectief?identifier=${identifier(s)}` }),

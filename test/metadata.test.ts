@@ -180,7 +180,7 @@ describe('the CapabilityStatement at GET /fhir/metadata', () => {
 describe('the OperationDefinitions', () => {
   const named = resources.flatMap((r) => (r.operation ?? []).map((op) => [r.type, op.name, op.definition] as const))
 
-  it('the CapabilityStatement names the six operations, each with its definition', () => {
+  it('the CapabilityStatement names the seven operations, each with its definition', () => {
     expect(named.map(([type, name]) => `${type}/$${name}`)).toEqual([
       'Patient/$handover',
       'Patient/$handelingsperspectief',
@@ -188,6 +188,7 @@ describe('the OperationDefinitions', () => {
       'Patient/$erase',
       'Consent/$token',
       'Consent/$form-check',
+      'Task/$escort-card',
     ])
   })
 

@@ -195,7 +195,18 @@ export interface NotificationTable {
   delivered_at: Timestamp | null
 }
 
+export interface EscortCardTable {
+  jti: string
+  task_id: string
+  patient_id: string
+  org: string
+  reviewed_at: Timestamp | null
+  issued_at: Timestamp
+  expires_at: Timestamp
+}
+
 export interface Database {
+  escort_card: EscortCardTable
   subscription: SubscriptionTable
   notification: NotificationTable
   job_run: JobRunTable

@@ -162,6 +162,7 @@ const RESOURCES: CapabilityStatementRestResource[] = [
       ),
       ...PAGING,
     ],
+    operation: operationsOf('Task'),
   },
   {
     type: 'Subscription',
