@@ -39,6 +39,9 @@ const CALLER_KINDS = {
 type Kind = keyof typeof CALLER_KINDS
 const KINDS = Object.keys(CALLER_KINDS) as Kind[]
 
+/** The shared scenario's subscription: the others' are ended before a new one is made. */
+let sharedSubscriptionId: string | undefined
+
 async function scenario() {
   const vNummer = newVNummer()
   const consent = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consentResource({ vNummer }) })
@@ -57,7 +60,10 @@ async function scenario() {
   const emergency = await t.get(`/fhir/Patient/${patientId}/$handover`, { as: 'gzaDoctor', headers: { 'x-emergency-reason': 'Patient unresponsive, history needed now' } })
   expect(emergency.status, await emergency.clone().text()).toBe(200)
   const review = await t.db.selectFrom('emergency_access').select('id').where('patient_id', '=', patientId).executeTakeFirstOrThrow()
-  // The receiving medical service registered its endpoint for notifications.
+  // The receiving medical service registered its endpoint for notifications (one live at a time:
+  // an organisation may hold only so many).
+  await t.db.updateTable('subscription').set({ deleted_at: t.clock.now(), status: 'off' })
+    .where('org', '=', URA.dji).where('deleted_at', 'is', null).where('id', '!=', sharedSubscriptionId ?? '').execute()
   const subscription = await t.post('/fhir/Subscription', { as: 'djiNurse', body: subscriptionResource(URA.dji) })
   expect(subscription.status, await subscription.clone().text()).toBe(201)
   return {
@@ -330,6 +336,7 @@ describe('the authorisation matrix covers the app', () => {
 })
 
 const shared = await scenario()
+sharedSubscriptionId = shared.subscriptionId
 
 describe.each(Object.entries(MATRIX))('%s', (_route, entry) => {
   it.each(KINDS)('%s', async (kind) => {

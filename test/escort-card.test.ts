@@ -218,7 +218,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the escort card in a real browser', () =
     expect(verdict.words.map((w) => w.nl)).toContain('Medicatie gaat mee')
   })
 
-  it('the verification page, loaded once, verifies a card with the network gone, and refuses a tampered one', async () => {
+  it('the verification page, loaded once, opens again and verifies a card with the network gone, and refuses a tampered one', async () => {
     const { token } = await (async () => {
       const res = await app.get(`/fhir/Task/${task.id}/$escort-card`, { as: 'dvoEscort' })
       const p = (await res.json()) as Parameters
@@ -231,7 +231,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the escort card in a real browser', () =
     const response = await page.goto(`${base}/escort-card/verify`)
     expect(response!.headers()['content-security-policy']).toContain("script-src 'self'")
     await page.locator('#keys[data-keys="1"]').waitFor()
+    expect(await page.evaluate(() => navigator.serviceWorker.ready.then(() => true))).toBe(true)
+    // The network goes; the page opens again from its service worker, with the keys it kept.
     await context.setOffline(true)
+    await page.reload()
+    await page.locator('#keys[data-keys="1"]').waitFor()
     await page.fill('#token', token)
     await page.click('#check')
     await page.locator('#result[data-verdict]').waitFor()

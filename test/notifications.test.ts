@@ -324,6 +324,15 @@ describe('no server-side request forgery through a subscription, outside develop
     expect(outcome).toContain('Subscription.channel.endpoint')
   })
 
+  it('an organisation holds at most 20 live subscriptions; the 21st is refused (422)', async () => {
+    for (let i = 0; i < 20; i++) {
+      const res = await prod.post('/fhir/Subscription', { as: 'escortNurse', body: subscription(`Task?owner=${URA.escort}`, `https://93.184.215.14/n${i}`) })
+      expect(res.status, await text(res)).toBe(201)
+    }
+    const res = await prod.post('/fhir/Subscription', { as: 'escortNurse', body: subscription(`Task?owner=${URA.escort}`, 'https://93.184.215.14/n20') })
+    expect(res.status, await text(res)).toBe(422)
+  })
+
   it('an https endpoint on a public address is accepted (201)', async () => {
     const res = await prod.post('/fhir/Subscription', { as: 'djiNurse', body: subscription(`Task?owner=${URA.dji}`, 'https://93.184.215.14/notify') })
     expect(res.status, await text(res)).toBe(201)

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { Hono } from 'hono'
 import type { Parameters } from '@medplum/fhirtypes'
 import { auditContext } from '../access/enforce.js'
@@ -8,7 +9,7 @@ import type { AppEnv } from '../http/app-env.js'
 import { fhirJson } from '../http/fhir-io.js'
 import { CARD_PAGE_CSP, renderEscortCardHtml } from './card-page.js'
 import { escortCardStatus, issueEscortCard } from './escort-card.service.js'
-import { VERIFIER_CSP, verifierHtml, verifierScript } from './verifier-page.js'
+import { VERIFIER_CSP, verifierHtml, verifierScript, verifierServiceWorker } from './verifier-page.js'
 
 const origin = (c: { req: { url: string } }, publicBaseUrl: string | undefined) => (publicBaseUrl ?? new URL(c.req.url).origin).replace(/\/$/, '')
 
@@ -60,6 +61,12 @@ export function escortCardPublicRoutes(deps: Deps) {
   app.get('/escort-card/verify.js', (c) => {
     c.header('Cache-Control', 'public, max-age=3600')
     return c.body(script, 200, { 'Content-Type': 'text/javascript; charset=utf-8' })
+  })
+  const worker = verifierServiceWorker(createHash('sha256').update(script).digest('hex').slice(0, 12))
+  app.get('/escort-card/sw.js', (c) => {
+    c.header('Cache-Control', 'no-cache')
+    c.header('Service-Worker-Allowed', '/escort-card/')
+    return c.body(worker, 200, { 'Content-Type': 'text/javascript; charset=utf-8' })
   })
   return app
 }

@@ -148,6 +148,10 @@ export function verifierScript(issuer: string): string {
     if (!ul.childNodes.length) ul.appendChild(line('Geen aandachtspunten.', 'No points of attention.'));
     out.appendChild(ul);
   }
+  // A service worker keeps the page and this script, so the page opens again without a network.
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/escort-card/sw.js', { scope: '/escort-card/' }).catch(function () { /* the page still works while open */ });
+  }
   document.addEventListener('DOMContentLoaded', async function () {
     var keys = await loadKeys();
     el('keys').textContent = keys ? 'Sleutels geladen; werkt nu ook zonder netwerk. / Keys loaded; works without a network now.' : REASONS['no-keys'].join(' / ');
@@ -157,5 +161,31 @@ export function verifierScript(issuer: string): string {
     });
   });
 })();
+`
+}
+
+/** The verifier's service worker: the page and its script from the cache first, so it opens offline. */
+export function verifierServiceWorker(version: string): string {
+  return `'use strict';
+var CACHE = 'overdracht-escort-card-verify-${version}';
+var FILES = ['/escort-card/verify', '/escort-card/verify.js'];
+self.addEventListener('install', function (event) {
+  event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(FILES); }).then(function () { return self.skipWaiting(); }));
+});
+self.addEventListener('activate', function (event) {
+  event.waitUntil(caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (k) { return k.indexOf('overdracht-escort-card-verify-') === 0 && k !== CACHE; }).map(function (k) { return caches.delete(k); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+self.addEventListener('fetch', function (event) {
+  var url = new URL(event.request.url);
+  if (event.request.method !== 'GET' || url.origin !== self.location.origin || FILES.indexOf(url.pathname) < 0) return;
+  // Network first, so a new version is picked up; the cached copy when there is no network.
+  event.respondWith(fetch(event.request).then(function (res) {
+    var copy = res.clone();
+    if (res.ok) caches.open(CACHE).then(function (cache) { cache.put(url.pathname, copy); });
+    return res;
+  }).catch(function () { return caches.match(url.pathname); }));
+});
 `
 }

@@ -213,6 +213,23 @@ export function openApiDocument(version: string) {
           },
         },
       },
+      '/escort-card/sw.js': {
+        get: {
+          operationId: 'getEscortCardVerifierServiceWorker',
+          summary: 'The service worker that lets the verification page open without a network',
+          tags: ['escort-card'],
+          security: [],
+          parameters: correlation,
+          responses: {
+            '200': {
+              description: 'The service worker script (scope `/escort-card/`)',
+              headers: { ...requestId, 'Cache-Control': { description: '`no-cache`', schema: { type: 'string' } } },
+              content: { 'text/javascript': { schema: { type: 'string' } } },
+            },
+            '400': ref('responses', 'BadRequest'),
+          },
+        },
+      },
       '/metrics': {
         servers: [
           {

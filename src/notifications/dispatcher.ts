@@ -4,8 +4,11 @@ import type { Deps } from '../deps.js'
 import type { NotificationRow, SubscriptionRow } from '../db/schema.js'
 import { postNotification, signDetached, SIGNATURE_HEADER, type NotificationBody } from './delivery.js'
 
-/** How long a claim on a subscription holds when its instance dies mid-delivery. */
-const LEASE_MS = 60_000
+/**
+ * How long a claim on a subscription holds when its instance dies mid-delivery. Renewed before each
+ * attempt, and far longer than one attempt may take (OVERDRACHT_NOTIFY_TIMEOUT_MS).
+ */
+const LEASE_MS = 5 * 60_000
 /** Subscriptions one instance claims per round, and notifications it delivers to one per claim. */
 const CLAIM_BATCH = 10
 const PER_CLAIM = 50
@@ -57,6 +60,12 @@ export function createDispatcher(deps: Deps, options: DispatcherOptions = {}): D
       )
       returning id`.execute(deps.db)
     return rows.rows.map((r) => r.id)
+  }
+
+  async function renew(subscriptionId: string): Promise<boolean> {
+    const result = await deps.db.updateTable('subscription').set({ lease_until: new Date(deps.clock.now().getTime() + LEASE_MS) })
+      .where('id', '=', subscriptionId).where('lease_owner', '=', me).executeTakeFirst()
+    return Number(result.numUpdatedRows) === 1
   }
 
   async function release(subscriptionId: string) {
@@ -120,6 +129,8 @@ export function createDispatcher(deps: Deps, options: DispatcherOptions = {}): D
           .where('subscription_id', '=', subscriptionId).where('state', '=', 'pending')
           .orderBy('seq', 'asc').limit(1).executeTakeFirst()
         if (!head || head.next_attempt_at.getTime() > deps.clock.now().getTime()) break
+        // The lease is renewed before each attempt; lost (expired and taken by another instance): stop.
+        if (!(await renew(subscriptionId))) break
         const moveOn = await deliverOne(subscription, head)
         if (!moveOn) break
         delivered++

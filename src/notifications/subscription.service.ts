@@ -10,6 +10,9 @@ import { SYSTEM } from '../fhir/systems.js'
 import type { SubscriptionParty } from '../outbox/outbox.js'
 import { checkEndpoint, EndpointRefused } from './endpoint-guard.js'
 
+/** Each notification is written once per subscription, in the transaction of the change: bounded. */
+export const MAX_SUBSCRIPTIONS_PER_ORGANISATION = 20
+
 /** The one payload the service sends: a small JSON notice (event, Task reference, times, id). */
 export const NOTIFICATION_PAYLOAD = 'application/json'
 
@@ -87,6 +90,11 @@ export async function createSubscription(deps: Deps, ctx: AuditContext, resource
       data: undefined,
     }),
     act: async (trx) => {
+      const live = await trx.selectFrom('subscription').select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('org', '=', parsed.org).where('deleted_at', 'is', null).executeTakeFirstOrThrow()
+      if (Number(live.n) >= MAX_SUBSCRIPTIONS_PER_ORGANISATION) {
+        throw unprocessable([issue('business-rule', `An organisation may have at most ${MAX_SUBSCRIPTIONS_PER_ORGANISATION} subscriptions; delete one first`)])
+      }
       // The endpoint is looked at only for a permitted caller: nobody probes addresses through a refusal.
       try {
         await checkEndpoint(parsed.endpoint, { developmentMode: deps.settings.developmentMode, allowHosts: deps.settings.notify.allowHosts })
