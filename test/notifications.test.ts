@@ -89,6 +89,12 @@ describe('a receiving organisation is told of a transfer to it, and pulls the ta
       const first = await receiver.waitFor(1)
       expect(first.length, 'no notification within 5 seconds').toBeGreaterThanOrEqual(1)
       receiver.status = 200
+      // Once the dispatcher has recorded the failed attempt, the back-off passes on the test clock.
+      for (let i = 0; i < 250; i++) {
+        const row = await t.db.selectFrom('notification').select('attempts').where('subscription_id', '=', sub.id!).executeTakeFirst()
+        if (row?.attempts === 1) break
+        await new Promise((r) => setTimeout(r, 20))
+      }
       t.clock.advance(NOTIFY.baseBackoffMs)
       const both = await receiver.waitFor(2)
       expect(both.length, 'no redelivery').toBe(2)
@@ -242,6 +248,23 @@ describe('a receiving organisation is told of a transfer to it, and pulls the ta
     } finally {
       await receiver.stop()
     }
+  })
+})
+
+describe('the outbox does not grow for ever', () => {
+  it('delivered notifications are removed a week after their event, dead letters after 30 days', async () => {
+    const dispatcher = createDispatcher(t.deps)
+    await dispatcher.runOnce()
+    const states = async () => (await t.db.selectFrom('notification').select('state').execute()).map((r) => r.state)
+    expect(await states()).toContain('delivered')
+    expect(await states()).toContain('dead')
+    t.clock.advance(8 * 24 * 3600_000)
+    await dispatcher.purge()
+    expect(await states()).not.toContain('delivered')
+    expect(await states()).toContain('dead')
+    t.clock.advance(30 * 24 * 3600_000)
+    await dispatcher.purge()
+    expect(await states()).not.toContain('dead')
   })
 })
 

@@ -20,7 +20,12 @@ export interface Dispatcher {
   start(): void
   /** Stops the loop and waits for a round in progress to finish. */
   stop(): Promise<void>
+  /** Removes delivered notifications after a week and dead letters after 30 days. Returns how many. */
+  purge(): Promise<number>
 }
+
+const DELIVERED_KEEP_MS = 7 * 24 * 3600_000
+const DEAD_KEEP_MS = 30 * 24 * 3600_000
 
 export interface DispatcherOptions {
   /** Runs periodically besides delivery (the sweep for handovers at risk). */
@@ -150,6 +155,17 @@ export function createDispatcher(deps: Deps, options: DispatcherOptions = {}): D
     return delivered
   }
 
+  async function purge(): Promise<number> {
+    const now = deps.clock.now().getTime()
+    const result = await deps.db.deleteFrom('notification')
+      .where((eb) => eb.or([
+        eb.and([eb('state', '=', 'delivered'), eb('occurred_at', '<', new Date(now - DELIVERED_KEEP_MS))]),
+        eb.and([eb('state', '=', 'dead'), eb('occurred_at', '<', new Date(now - DEAD_KEEP_MS))]),
+      ]))
+      .executeTakeFirst()
+    return Number(result.numDeletedRows)
+  }
+
   let timer: NodeJS.Timeout | undefined
   let sweepTimer: NodeJS.Timeout | undefined
   let round: Promise<unknown> | undefined
@@ -166,6 +182,7 @@ export function createDispatcher(deps: Deps, options: DispatcherOptions = {}): D
   }
   const sweepOnce = async () => {
     try {
+      await purge()
       await options.sweep?.(deps)
     } catch (err) {
       deps.logger.error({ job: 'notify-sweep', errorType: (err as Error)?.constructor?.name }, 'at-risk sweep failed')
@@ -174,14 +191,13 @@ export function createDispatcher(deps: Deps, options: DispatcherOptions = {}): D
 
   return {
     runOnce,
+    purge,
     start() {
       if (!stopped) return
       stopped = false
       timer = setTimeout(loop, 0)
-      if (options.sweep) {
-        sweepTimer = setInterval(() => void sweepOnce(), settings.sweepMs)
-        sweepTimer.unref()
-      }
+      sweepTimer = setInterval(() => void sweepOnce(), settings.sweepMs)
+      sweepTimer.unref()
     },
     async stop() {
       stopped = true
