@@ -252,15 +252,22 @@ describe('a receiving organisation is told of a transfer to it, and pulls the ta
 })
 
 describe('the outbox does not grow for ever', () => {
-  it('delivered notifications are removed a week after their event, dead letters after 30 days', async () => {
+  it('delivered notifications are removed a week after their event (at-risk notices kept), dead letters after 30 days', async () => {
     const dispatcher = createDispatcher(t.deps)
     await dispatcher.runOnce()
-    const states = async () => (await t.db.selectFrom('notification').select('state').execute()).map((r) => r.state)
+    const states = async () => (await t.db.selectFrom('notification').select(['state', 'kind']).execute()).map((r) => (r.kind === 'handover-at-risk' ? `${r.state} at-risk` : r.state))
     expect(await states()).toContain('delivered')
+    expect(await states()).toContain('delivered at-risk')
     expect(await states()).toContain('dead')
     t.clock.advance(8 * 24 * 3600_000)
     await dispatcher.purge()
     expect(await states()).not.toContain('delivered')
+    // The at-risk notice stays: it marks its task as announced, so the sweep does not announce it again.
+    expect(await states()).toContain('delivered at-risk')
+    await announceHandoversAtRisk(t.deps)
+    await announceHandoversAtRisk(t.deps)
+    const atRisk = await t.db.selectFrom('notification').select(['task_id', 'subscription_id']).where('kind', '=', 'handover-at-risk').execute()
+    expect(new Set(atRisk.map((r) => `${r.task_id} ${r.subscription_id}`)).size, 'a task announced at risk twice').toBe(atRisk.length)
     expect(await states()).toContain('dead')
     t.clock.advance(30 * 24 * 3600_000)
     await dispatcher.purge()

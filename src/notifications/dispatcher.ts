@@ -159,7 +159,8 @@ export function createDispatcher(deps: Deps, options: DispatcherOptions = {}): D
     const now = deps.clock.now().getTime()
     const result = await deps.db.deleteFrom('notification')
       .where((eb) => eb.or([
-        eb.and([eb('state', '=', 'delivered'), eb('occurred_at', '<', new Date(now - DELIVERED_KEEP_MS))]),
+        // An at-risk notice also marks its task as announced (once per task): kept while the task is.
+        eb.and([eb('state', '=', 'delivered'), eb('kind', '!=', 'handover-at-risk'), eb('occurred_at', '<', new Date(now - DELIVERED_KEEP_MS))]),
         eb.and([eb('state', '=', 'dead'), eb('occurred_at', '<', new Date(now - DEAD_KEEP_MS))]),
       ]))
       .executeTakeFirst()

@@ -359,9 +359,13 @@ export async function announceHandoversAtRisk(deps: Deps): Promise<number> {
   let told = 0
   for (const row of rows) {
     if (await firstDossierOpen(deps.db, row.patient_id, [row.owner_org, ...row.recipient_orgs], row.created_at)) continue
-    told += await deps.db.transaction().execute((trx) =>
-      announce(trx, { kind: 'handover-at-risk', taskId: row.id, to: [{ org: row.requester_org, party: 'requester' }], now }),
-    )
+    // Under the task's lock, checked again: instances sweeping at once announce it once.
+    told += await deps.db.transaction().execute(async (trx) => {
+      await lockTask(trx, row.id)
+      const already = await trx.selectFrom('notification').select('id').where('task_id', '=', row.id).where('kind', '=', 'handover-at-risk').executeTakeFirst()
+      if (already) return 0
+      return announce(trx, { kind: 'handover-at-risk', taskId: row.id, to: [{ org: row.requester_org, party: 'requester' }], now })
+    })
   }
   return told
 }
