@@ -136,6 +136,14 @@ describe('$escort-card', () => {
     expect((await verifyCard({ token: consentToken, jwks, issuer: ISSUER, now: t.clock.now() })).valid).toBe(false)
   })
 
+  it('a card for a departure more than 30 days ahead is refused (409): no card outlives a retired signing key', async () => {
+    const far = new Date(t.clock.now().getTime() + 40 * 24 * 3600_000).toISOString()
+    const created = await t.post('/fhir/Task', { as: 'regievoerder', body: taskResource({ vNummer, requester: URA.dtv, owner: URA.dvo, start: far }) })
+    expect(created.status, await text(created)).toBe(201)
+    const res = await t.get(`/fhir/Task/${((await created.json()) as Task).id}/$escort-card`, { as: 'dvoEscort' })
+    expect(res.status, await text(res)).toBe(409)
+  })
+
   it('the online status says valid, then revoked once the perspective is reviewed again or the departure closes', async () => {
     const { parameters } = await card('dvoEscort')
     const statusUrl = new URL(parameters.parameter!.find((x) => x.name === 'status')!.valueUri!)

@@ -11,6 +11,9 @@ import { CARD_AUDIENCE, CARD_TYP, codesInWords, type CardClaims, type CardCode, 
 
 const OPEN = ['requested', 'accepted', 'in-progress', 'on-hold']
 
+/** The longest a card may live: as long as a retired signing key keeps verifying (MAX_TOKEN_LIFETIME_MS). */
+export const ESCORT_CARD_MAX_LIFETIME_MS = 30 * 24 * 3600_000
+
 export interface EscortCard {
   token: string
   jti: string
@@ -57,6 +60,8 @@ export async function issueEscortCard(deps: Deps, ctx: AuditContext, taskId: str
   const now = deps.clock.now()
   const expiresAt = new Date(start.getTime() + deps.settings.escortCardGraceMs)
   if (expiresAt.getTime() <= now.getTime()) throw conflict('The planned departure has passed; an escort card can no longer be made')
+  // Retired signing keys verify for 30 days (npm run keys:rotate): no card may outlive that.
+  if (expiresAt.getTime() - now.getTime() > ESCORT_CARD_MAX_LIFETIME_MS) throw conflict('An escort card is made at most 30 days before the departure')
   const codes = cardCodes(perspective)
   const safetyCriticalOnly = perspective.parameter?.some((p) => p.name === 'disclosure' && p.valueCode === 'safety-critical-only') ?? false
   const jti = randomUUID()

@@ -158,7 +158,7 @@ const RESOURCES: CapabilityStatementRestResource[] = [
       searchParam(
         'at-risk',
         'token',
-        '`true`: only open handovers at risk: a departure or transfer planned within 24 hours that its owner has not yet opened (no read receipt). `false` (default): all.',
+        '`true`: only open handovers at risk: a departure or transfer planned within OVERDRACHT_AT_RISK_HOURS (default 24) hours that its owner has not yet opened (no read receipt). `false` (default): all.',
       ),
       ...PAGING,
     ],
