@@ -69,7 +69,7 @@ export function createDispatcher(deps: Deps, options: DispatcherOptions = {}): D
 
   async function renew(subscriptionId: string): Promise<boolean> {
     const result = await deps.db.updateTable('subscription').set({ lease_until: new Date(deps.clock.now().getTime() + LEASE_MS) })
-      .where('id', '=', subscriptionId).where('lease_owner', '=', me).executeTakeFirst()
+      .where('id', '=', subscriptionId).where('lease_owner', '=', me).where('deleted_at', 'is', null).executeTakeFirst()
     return Number(result.numUpdatedRows) === 1
   }
 
@@ -134,7 +134,7 @@ export function createDispatcher(deps: Deps, options: DispatcherOptions = {}): D
           .where('subscription_id', '=', subscriptionId).where('state', '=', 'pending')
           .orderBy('seq', 'asc').limit(1).executeTakeFirst()
         if (!head || head.next_attempt_at.getTime() > deps.clock.now().getTime()) break
-        // The lease is renewed before each attempt; lost (expired and taken by another instance): stop.
+        // The lease is renewed before each attempt; lost (taken by another instance after it lapsed) or the subscription deleted: stop.
         if (!(await renew(subscriptionId))) break
         const moveOn = await deliverOne(subscription, head)
         if (!moveOn) break
