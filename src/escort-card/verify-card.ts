@@ -1,15 +1,18 @@
 import { readFile } from 'node:fs/promises'
-import jsQRModule from 'jsqr'
-import { PNG } from 'pngjs'
 import type { JSONWebKeySet } from 'jose'
 import { verifyCardToken, type CardVerdict } from './card-token.js'
 
-// jsqr is CommonJS with an `exports.default`: under NodeNext the default import is the module object.
 type JsQR = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null
-const jsQR: JsQR = ((jsQRModule as unknown as { default?: JsQR }).default ?? jsQRModule) as unknown as JsQR
 
-/** Reads the QR code in a PNG image; undefined when none is found. */
-export function decodeQrPng(png: Buffer): string | undefined {
+/**
+ * Reads the QR code in a PNG image; undefined when none is found. jsqr and pngjs are loaded only
+ * here, so a token given as text is checked without them (they are development dependencies).
+ */
+export async function decodeQrPng(png: Buffer): Promise<string | undefined> {
+  const [{ PNG }, jsQRModule] = await Promise.all([import('pngjs'), import('jsqr')])
+  // jsqr is CommonJS with an `exports.default`: the default import is the module object.
+  const mod = jsQRModule.default as unknown as { default?: JsQR }
+  const jsQR: JsQR = mod.default ?? (mod as unknown as JsQR)
   const image = PNG.sync.read(png)
   const found = jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length), image.width, image.height)
   return found?.data || undefined
@@ -36,7 +39,7 @@ export interface VerifyCardInput {
 
 /** What `npm run verify-card` does: read the card, verify it, and say what it holds or why it is not valid. */
 export async function verifyCard(input: VerifyCardInput): Promise<CardVerdict> {
-  const token = input.token ?? (input.png ? decodeQrPng(input.png) : undefined)
+  const token = input.token ?? (input.png ? await decodeQrPng(input.png) : undefined)
   if (!token) return { valid: false, reason: 'malformed', nl: 'Er is geen QR-code gevonden.', en: 'No QR code was found.' }
   return verifyCardToken(token, input.jwks, { issuer: input.issuer, ...(input.audience ? { audience: input.audience } : {}), now: input.now })
 }
