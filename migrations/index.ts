@@ -7,6 +7,8 @@ import * as jobRun from './2026-11-24T0940_job_run.js'
 import * as careRelationship from './2026-12-01T0900_care_relationship.js'
 import * as partitionFunctionDefiner from './2026-12-01T1000_partition_function_definer.js'
 import * as resourceHistory from './2026-12-01T1100_resource_history.js'
+import * as subscriptionOutbox from './2026-12-01T1300_subscription_outbox.js'
+import * as escortCard from './2026-12-01T1310_escort_card.js'
 
 /** Every migration, in order. A static list, so bundlers and tests see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +20,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01T0900_care_relationship': careRelationship,
   '2026-12-01T1000_partition_function_definer': partitionFunctionDefiner,
   '2026-12-01T1100_resource_history': resourceHistory,
+  '2026-12-01T1300_subscription_outbox': subscriptionOutbox,
+  '2026-12-01T1310_escort_card': escortCard,
 }

@@ -10,6 +10,8 @@ import { OPERATION_DEFINITIONS } from './fhir/operation-definitions.js'
 import { badRequest, payloadTooLarge, serviceUnavailable } from './fhir/outcome.js'
 import { handoverRoutes } from './handover/handover.routes.js'
 import { taskRoutes } from './tasks/task.routes.js'
+import { subscriptionRoutes } from './notifications/subscription.routes.js'
+import { escortCardPublicRoutes, escortCardRoutes } from './escort-card/escort-card.routes.js'
 import { auditRoutes } from './audit/audit.routes.js'
 import { retentionRoutes } from './retention/retention.routes.js'
 import { patientReadRoutes } from './patient/patient.routes.js'
@@ -66,6 +68,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     return c.json(await deps.consentKeys.publicJwks())
   })
   app.get('/openapi.json', (c) => c.json(openApiDocument(VERSION)))
+  // The escort card's online status and its offline verifier: public, like the keys they rest on.
+  app.route('/', escortCardPublicRoutes(deps))
   app.get('/fhir/metadata', (c) =>
     fhirJson(c, capabilityStatement(VERSION, deps.clock.now(), { baseUrl: fhirBase(c, deps.settings.publicBaseUrl), cors: deps.settings.corsOrigins.length > 0 })),
   )
@@ -103,6 +107,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   fhir.route('/', perspectiveRoutes(deps))
   fhir.route('/', auditRoutes(deps))
   fhir.route('/', retentionRoutes(deps))
+  fhir.route('/', subscriptionRoutes(deps))
+  fhir.route('/', escortCardRoutes(deps))
   fhir.route('/', patientReadRoutes(deps))
   app.route('/fhir', fhir)
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { DEFAULT_CONTACT_LINES, parseContactLines } from './perspective/contact-lines.js'
 import { DEFAULT_ALLOWED_PROFESSIONS, parseAllowedProfessions } from './big/big-status.js'
-import { DEFAULT_SETTINGS, type Settings } from './deps.js'
+import { DEFAULT_NOTIFY_SETTINGS, DEFAULT_SETTINGS, type Settings } from './deps.js'
 import type { DatabaseTarget } from './db/database.js'
 import { sensitiveCategories } from './consent/sensitive-categories.js'
 import { consentFormCatalogue } from './consent/consent-forms.js'
@@ -232,6 +232,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       consentForms: forms,
       ...(publicBaseUrl ? { publicBaseUrl } : {}),
       corsOrigins,
+      atRiskWindowMs: positiveInt(env, 'OVERDRACHT_AT_RISK_HOURS', 24) * 3600_000,
+      notify: {
+        ...DEFAULT_NOTIFY_SETTINGS,
+        allowHosts: (env.OVERDRACHT_NOTIFY_ALLOW_HOSTS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+        maxAgeMs: positiveInt(env, 'OVERDRACHT_NOTIFY_MAX_AGE_HOURS', 24) * 3600_000,
+        timeoutMs: positiveInt(env, 'OVERDRACHT_NOTIFY_TIMEOUT_MS', DEFAULT_NOTIFY_SETTINGS.timeoutMs),
+      },
+      escortCardGraceMs: positiveInt(env, 'OVERDRACHT_ESCORT_CARD_GRACE_HOURS', 6) * 3600_000,
     },
   }
 }

@@ -52,6 +52,37 @@ export interface Settings {
   publicBaseUrl?: string
   /** Origins (scheme://host[:port]) whose browser clients may call the API (CORS); empty: none. */
   corsOrigins: readonly string[]
+  /** A transfer or departure due within this long whose dossier the receivers have not opened is at risk. */
+  atRiskWindowMs: number
+  /** Delivery of notifications to subscribers' endpoints. */
+  notify: NotifySettings
+  /** An escort card expires this long after the planned departure. */
+  escortCardGraceMs: number
+}
+
+export interface NotifySettings {
+  /** Host names or addresses an endpoint may name although they resolve to private or loopback addresses. */
+  allowHosts: readonly string[]
+  /** A notification not delivered this long after its event goes to the dead letters. */
+  maxAgeMs: number
+  /** The first retry waits this long; each next one twice as long, up to `maxBackoffMs`. */
+  baseBackoffMs: number
+  maxBackoffMs: number
+  /** The longest one delivery attempt may take (connection, request and answer). */
+  timeoutMs: number
+  /** How often the dispatcher looks for work, and sweeps for handovers at risk. */
+  pollMs: number
+  sweepMs: number
+}
+
+export const DEFAULT_NOTIFY_SETTINGS: NotifySettings = {
+  allowHosts: [],
+  maxAgeMs: 24 * 3600_000,
+  baseBackoffMs: 5_000,
+  maxBackoffMs: 15 * 60_000,
+  timeoutMs: 5_000,
+  pollMs: 500,
+  sweepMs: 5 * 60_000,
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -71,6 +102,9 @@ export const DEFAULT_SETTINGS: Settings = {
   sensitiveCategories: DEFAULT_SENSITIVE_CATEGORIES,
   consentForms: DEFAULT_CONSENT_FORMS,
   corsOrigins: [],
+  atRiskWindowMs: 24 * 3600_000,
+  notify: DEFAULT_NOTIFY_SETTINGS,
+  escortCardGraceMs: 6 * 3600_000,
 }
 
 /** Everything the app depends on, passed in explicitly: no module singletons. */

@@ -6,6 +6,8 @@ import { systemClock } from './clock.js'
 import { ConfigError, loadConfig } from './config.js'
 import { createMetricsApp } from './metrics/metrics-app.js'
 import { scheduleRetention } from './retention/retention.service.js'
+import { createDispatcher } from './notifications/dispatcher.js'
+import { announceHandoversAtRisk } from './tasks/task.service.js'
 
 /** The only reader of the environment: configuration -> dependencies -> app -> HTTP server. */
 async function main(): Promise<void> {
@@ -37,6 +39,9 @@ async function main(): Promise<void> {
   const deps = await buildDeps(config, logger, systemClock)
   const app = createApp(deps)
   const stopRetention = scheduleRetention(deps)
+  // Notifications to subscribers: delivered from the outbox, and handovers at risk swept for.
+  const dispatcher = createDispatcher(deps, { sweep: announceHandoversAtRisk })
+  dispatcher.start()
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     logger.info(
       { address: info.address, port: info.port, database: config.database.kind, developmentMode: config.settings.developmentMode },
@@ -66,7 +71,10 @@ async function main(): Promise<void> {
     force.unref()
     stopRetention()
     metricsServer?.close()
+    // The dispatcher stops with the server: a delivery in progress finishes (its timeout is short).
+    const dispatcherStopped = dispatcher.stop()
     server.close(async () => {
+      await dispatcherStopped
       await deps.validator.close()
       await deps.db.destroy()
       logger.info('stopped')

@@ -39,6 +39,9 @@ const CALLER_KINDS = {
 type Kind = keyof typeof CALLER_KINDS
 const KINDS = Object.keys(CALLER_KINDS) as Kind[]
 
+/** The shared scenario's subscription: the others' are ended before a new one is made. */
+let sharedSubscriptionId: string | undefined
+
 async function scenario() {
   const vNummer = newVNummer()
   const consent = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consentResource({ vNummer }) })
@@ -58,8 +61,15 @@ async function scenario() {
   expect(emergency.status, await emergency.clone().text()).toBe(200)
   const review = await t.db.selectFrom('emergency_access').select('id').where('patient_id', '=', patientId).executeTakeFirstOrThrow()
   const auditEvent = await t.db.selectFrom('audit_event').select('id').where('patient_id', '=', patientId).orderBy('id').executeTakeFirstOrThrow()
+  // The receiving medical service registered its endpoint for notifications (one live at a time:
+  // an organisation may hold only so many).
+  await t.db.updateTable('subscription').set({ deleted_at: t.clock.now(), status: 'off' })
+    .where('org', '=', URA.dji).where('deleted_at', 'is', null).where('id', '!=', sharedSubscriptionId ?? '').execute()
+  const subscription = await t.post('/fhir/Subscription', { as: 'djiNurse', body: subscriptionResource(URA.dji) })
+  expect(subscription.status, await subscription.clone().text()).toBe(201)
   return {
     auditEventId: String(auditEvent.id),
+    subscriptionId: ((await subscription.json()) as { id: string }).id,
     vNummer,
     patientId,
     consentId,
@@ -70,6 +80,16 @@ async function scenario() {
   }
 }
 type Scenario = Awaited<ReturnType<typeof scenario>>
+
+function subscriptionResource(org: string) {
+  return {
+    resourceType: 'Subscription',
+    status: 'requested',
+    reason: 'Inbox notifications',
+    criteria: `Task?owner=${org}`,
+    channel: { type: 'rest-hook', endpoint: 'https://93.184.215.14/overdracht/notify', payload: 'application/json' },
+  }
+}
 
 interface Cell {
   method: string
@@ -260,6 +280,19 @@ const MATRIX: Record<string, Entry> = {
     request: () => ({ method: 'GET', path: `/fhir/Task?owner=${URA.dvo}` }),
     expected: all(403, { 'escort, task party': 200 }),
   },
+  'GET /fhir/Task/:id/$escort-card': {
+    mutates: false,
+    // The parties of the open departure (DT&V, DV&O, COA); caregivers of the custodian and the
+    // receiver see the perspective but are no party of this departure.
+    request: (s) => ({ method: 'GET', path: `/fhir/Task/${s.departureId}/$escort-card` }),
+    expected: all(404, {
+      'regievoerder, task party': 200,
+      'escort, task party': 200,
+      'casemanager, task party': 200,
+      'privacy officer of the custodian': 403,
+      'privacy officer of an unrelated organisation': 403,
+    }),
+  },
   'GET /fhir/Patient/$handelingsperspectief': {
     mutates: false,
     request: (s) => ({ method: 'GET', path: `/fhir/Patient/$handelingsperspectief?identifier=${identifier(s)}` }),
@@ -304,6 +337,29 @@ const MATRIX: Record<string, Entry> = {
     request: (s) => ({ method: 'POST', path: `/fhir/Patient/${s.patientId}/$erase`, body: reason }),
     expected: all(403, { 'privacy officer of the custodian': 200 }),
   },
+  'POST /fhir/Subscription': {
+    mutates: false,
+    // Each caller for its own organisation: an organisation's system registers its endpoint, a
+    // privacy officer does not. For another organisation's URA: notifications.test.ts.
+    request: (_s, kind) => ({ method: 'POST', path: '/fhir/Subscription', body: subscriptionResource(orgOf(kind)) }),
+    expected: all(201, { 'privacy officer of the custodian': 403, 'privacy officer of an unrelated organisation': 403 }),
+  },
+  'GET /fhir/Subscription': {
+    mutates: false,
+    request: () => ({ method: 'GET', path: '/fhir/Subscription' }),
+    expected: all(200, { 'privacy officer of the custodian': 403, 'privacy officer of an unrelated organisation': 403 }),
+  },
+  'GET /fhir/Subscription/:id': {
+    mutates: false,
+    // The DJI's subscription: another organisation's is not found.
+    request: (s) => ({ method: 'GET', path: `/fhir/Subscription/${s.subscriptionId}` }),
+    expected: all(404, { 'caregiver of the receiving organisation': 200, 'privacy officer of the custodian': 403, 'privacy officer of an unrelated organisation': 403 }),
+  },
+  'DELETE /fhir/Subscription/:id': {
+    mutates: true,
+    request: (s) => ({ method: 'DELETE', path: `/fhir/Subscription/${s.subscriptionId}` }),
+    expected: all(404, { 'caregiver of the receiving organisation': 204, 'privacy officer of the custodian': 403, 'privacy officer of an unrelated organisation': 403 }),
+  },
   'GET /admin/emergency-reviews': {
     mutates: false,
     request: () => ({ method: 'GET', path: '/admin/emergency-reviews' }),
@@ -346,6 +402,7 @@ describe('the authorisation matrix covers the app', () => {
 })
 
 const shared = await scenario()
+sharedSubscriptionId = shared.subscriptionId
 
 describe.each(Object.entries(MATRIX))('%s', (_route, entry) => {
   it.each(KINDS)('%s', async (kind) => {

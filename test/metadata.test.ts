@@ -101,8 +101,8 @@ describe('the CapabilityStatement at GET /fhir/metadata', () => {
     expect(rest?.mode).toBe('server')
   })
 
-  it('it lists Bundle, Patient, Consent, Task, AuditEvent, CodeSystem and OperationDefinition', () => {
-    expect(resources.map((r) => r.type)).toEqual(['Bundle', 'Patient', 'Consent', 'Task', 'AuditEvent', 'CodeSystem', 'OperationDefinition'])
+  it('it lists Bundle, Patient, Consent, Task, Subscription, AuditEvent, CodeSystem and OperationDefinition', () => {
+    expect(resources.map((r) => r.type)).toEqual(['Bundle', 'Patient', 'Consent', 'Task', 'Subscription', 'AuditEvent', 'CodeSystem', 'OperationDefinition'])
   })
 
   it("its security is OAuth bearer tokens from the caller organisation's identity provider, with the claims and the consent headers", () => {
@@ -186,7 +186,7 @@ describe('the CapabilityStatement at GET /fhir/metadata', () => {
 describe('the OperationDefinitions', () => {
   const named = resources.flatMap((r) => (r.operation ?? []).map((op) => [r.type, op.name, op.definition] as const))
 
-  it('the CapabilityStatement names the six operations, each with its definition', () => {
+  it('the CapabilityStatement names the seven operations, each with its definition', () => {
     expect(named.map(([type, name]) => `${type}/$${name}`)).toEqual([
       'Patient/$handover',
       'Patient/$handelingsperspectief',
@@ -194,6 +194,7 @@ describe('the OperationDefinitions', () => {
       'Patient/$erase',
       'Consent/$token',
       'Consent/$form-check',
+      'Task/$escort-card',
     ])
   })
 

@@ -14,6 +14,10 @@ import { ACTION_CODES } from '../src/perspective/vocabulary.js'
 import { consentResource, newVNummer, taskResource } from './support/fhir-builders.js'
 import { URA, type CallerName } from './support/people.js'
 import { createTestApp, type TestApp } from './support/test-app.js'
+import { Receiver } from './support/receiver.js'
+import { DEFAULT_NOTIFY_SETTINGS } from '../src/deps.js'
+import { createDispatcher } from '../src/notifications/dispatcher.js'
+import { announceHandoversAtRisk } from '../src/tasks/task.service.js'
 
 let t: TestApp
 beforeAll(async () => {
@@ -124,5 +128,78 @@ describe('P8: no medical content reaches non-caregivers', () => {
       }),
       { numRuns: 12 },
     )
+  })
+})
+
+describe('P8 for notifications: nothing of a bundle and no person identifier reaches a receiver', () => {
+  let n: TestApp
+  let receiver: Receiver
+  beforeAll(async () => {
+    n = await createTestApp({ settings: { developmentMode: true, notify: { ...DEFAULT_NOTIFY_SETTINGS, allowHosts: ['127.0.0.1'] } } })
+    receiver = await new Receiver().start()
+  })
+  afterAll(async () => {
+    await receiver?.stop()
+    await n?.close()
+  })
+
+  it('no canary string of a bundle, V-nummer or BSN is in any notification body or header, for every event kind', async () => {
+    const canary = 'CANARYnotify7Q2'
+    const mark = (field: string) => `${canary}-${field}`
+    const vNummer = newVNummer()
+    const bsn = '999990019'
+    const now = n.clock.now().toISOString()
+    const subscribers: [CallerName, string][] = [
+      ['djiNurse', `Task?owner=${URA.dji}`],
+      ['gzaDoctor', `Task?requester=${URA.gza}`],
+      ['dvoEscort', `Task?owner=${URA.dvo}`],
+      ['coaCaseManager', `Task?owner=${URA.coa}`],
+      ['regievoerder', `Task?requester=${URA.dtv}`],
+    ]
+    for (const [as, criteria] of subscribers) {
+      const res = await n.post('/fhir/Subscription', {
+        as,
+        body: { resourceType: 'Subscription', status: 'requested', reason: 'inbox', criteria, channel: { type: 'rest-hook', endpoint: receiver.url } },
+      })
+      expect(res.status, await res.clone().text()).toBe(201)
+    }
+    const resources: Resource[] = [
+      exampleFitToTravelObservation('conditional', now),
+      exampleMedicationStatement(),
+      exampleActionFlag('extra-supervision', { legalGround: 'legal-obligation' }),
+    ].map((r) => withCanaries(r, mark))
+    const bundle: Bundle = exampleHandoverBundle(vNummer, resources)
+    const patient = bundle.entry![0]!.resource as unknown as Record<string, any>
+    patient.name = [{ family: mark('family'), given: [mark('given')] }]
+    patient.identifier = [...patient.identifier, { system: SYSTEM.bsn, value: bsn }]
+
+    const consent = await n.post('/fhir/Consent', { as: 'gzaDoctor', body: consentResource({ vNummer }) })
+    expect(consent.status, await consent.clone().text()).toBe(201)
+    const consentId = ((await consent.json()) as { id: string }).id
+    const upload = await n.post('/fhir/Bundle', { as: 'gzaDoctor', body: bundle })
+    expect(upload.status, await upload.clone().text()).toBe(201)
+    const soon = new Date(Date.parse(now) + 12 * 3600_000).toISOString()
+    const transferSpec = { vNummer, code: 'transfer' as const, requester: URA.gza, owner: URA.dji, start: soon }
+    const transfer = await n.post('/fhir/Task', { as: 'gzaDoctor', body: taskResource(transferSpec) })
+    expect(transfer.status, await transfer.clone().text()).toBe(201)
+    const transferId = ((await transfer.json()) as { id: string }).id
+    const departure = await n.post('/fhir/Task', { as: 'regievoerder', body: taskResource({ vNummer, requester: URA.dtv, owner: URA.dvo, recipients: [URA.coa], start: soon }) })
+    expect(departure.status, await departure.clone().text()).toBe(201)
+    const again = await n.post('/fhir/Bundle', { as: 'gzaDoctor', body: bundle })
+    expect(again.status, await again.clone().text()).toBe(201)
+    const accept = await n.put(`/fhir/Task/${transferId}`, { as: 'djiNurse', body: { ...taskResource({ ...transferSpec, status: 'accepted' }), id: transferId } })
+    expect(accept.status, await accept.clone().text()).toBe(200)
+    expect(await announceHandoversAtRisk(n.deps)).toBeGreaterThan(0)
+    const w = await n.put(`/fhir/Consent/${consentId}`, { as: 'gzaDoctor', body: { ...consentResource({ vNummer }), id: consentId, status: 'inactive' } })
+    expect(w.status, await w.clone().text()).toBe(200)
+    const cancel = await n.put(`/fhir/Task/${transferId}`, { as: 'gzaDoctor', body: { ...taskResource({ ...transferSpec, status: 'cancelled' }), id: transferId } })
+    expect(cancel.status, await cancel.clone().text()).toBe(200)
+
+    const dispatcher = createDispatcher(n.deps)
+    while ((await dispatcher.runOnce()) > 0);
+    const kinds = new Set(receiver.received.map((r) => (JSON.parse(r.body) as { kind: string }).kind))
+    expect([...kinds].sort()).toEqual(['consent-withdrawn', 'dossier-version', 'handover-at-risk', 'task-cancelled', 'task-changed', 'task-created'])
+    const everything = receiver.received.map((r) => `${JSON.stringify(r.headers)}\n${r.body}`).join('\n') + n.logLines.join('')
+    for (const secret of [canary, vNummer, bsn, 'Testpersoon']) expect(everything.includes(secret), secret).toBe(false)
   })
 })

@@ -146,6 +146,8 @@ export function denial(reason: ReasonCode, action: Action, problem?: string, exp
       }
       return forbidden('Your organisation has no care or handover relationship with this patient')
     case 'deny-other-organisation':
+      // Another organisation's subscription: as if there were none.
+      if (action === 'subscription.read' || action === 'subscription.delete') return notFound()
       return forbidden('This belongs to another organisation')
     case 'deny-task-not-allowed':
       return forbidden('Your role may not create or change this task')

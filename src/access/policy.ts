@@ -24,6 +24,10 @@ export type Action =
   | 'audit.read'
   | 'emergency.review'
   | 'patient.erase'
+  | 'subscription.create'
+  | 'subscription.read'
+  | 'subscription.search'
+  | 'subscription.delete'
 
 /** Consent purposes, and the purposes of use the audit log records for other actions. */
 export type Purpose = 'handover' | 'action-perspective' | 'handover-coordination' | 'privacy-oversight'
@@ -369,6 +373,20 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
       }
       return permit('permit-task-party', 'LEGAL_OBLIGATION')
     }
+    case 'subscription.create':
+    case 'subscription.read':
+    case 'subscription.search':
+    case 'subscription.delete':
+      // A receiving organisation's own system registers where it is told of tasks naming it: only
+      // for its own URA, whoever of it asks (a caregiver only when the BIG register confirms them).
+      // The notifications carry no patient, so no care relationship is needed.
+      if (principal.role === 'privacy-officer') return deny('deny-not-caregiver')
+      if (principal.role === 'caregiver') {
+        const gate = caregiverGate(request, facts, CARE_ORG_TYPES)
+        if (gate) return gate
+      }
+      if (facts.ownOrganisation !== true) return deny('deny-other-organisation')
+      return permit('permit-task-party', 'LEGAL_OBLIGATION')
     case 'task.search':
       if (principal.role === 'privacy-officer') return deny('deny-not-caregiver')
       if (principal.role === 'caregiver') {

@@ -25,6 +25,10 @@ const ACTION_CODE: Record<Action, 'C' | 'R' | 'U' | 'D' | 'E'> = {
   'audit.read': 'R',
   'emergency.review': 'U',
   'patient.erase': 'D',
+  'subscription.create': 'C',
+  'subscription.read': 'R',
+  'subscription.search': 'E',
+  'subscription.delete': 'D',
 }
 
 const DATA_SEGMENT: Record<Action, string> = {
@@ -45,6 +49,10 @@ const DATA_SEGMENT: Record<Action, string> = {
   'audit.read': 'audit-log',
   'emergency.review': 'emergency-review',
   'patient.erase': 'dossier',
+  'subscription.create': 'subscription',
+  'subscription.read': 'subscription',
+  'subscription.search': 'subscription',
+  'subscription.delete': 'subscription',
 }
 
 /** The purpose of use recorded for each action (NEN 7513 purposeOfUse). */
@@ -66,6 +74,10 @@ const PURPOSE_OF_USE: Record<Action, string> = {
   'audit.read': 'privacy-oversight',
   'emergency.review': 'privacy-oversight',
   'patient.erase': 'privacy-oversight',
+  'subscription.create': 'handover-coordination',
+  'subscription.read': 'handover-coordination',
+  'subscription.search': 'handover-coordination',
+  'subscription.delete': 'handover-coordination',
 }
 
 export interface AuditContext {

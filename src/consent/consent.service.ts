@@ -9,6 +9,7 @@ import { decryptContent, encryptContent } from '../patient/envelope.js'
 import { fhirInstant } from '../fhir/instant.js'
 import { findOrCreatePatient, findPatient, findPatientIdsByIdentifiers, lockPatient } from '../patient/patient.repository.js'
 import { withDecision } from '../access/enforce.js'
+import { announceConsentWithdrawn } from '../outbox/outbox.js'
 import { decide, NO_RELATIONSHIP } from '../access/policy.js'
 import { addRelationship, relationshipFact } from '../access/relationships.js'
 import type { Executor } from '../db/executor.js'
@@ -164,6 +165,7 @@ export async function withdrawConsent(deps: Deps, ctx: AuditContext, id: string,
       const version = row.version + 1
       const resource: Consent = { ...stored, status: 'inactive', meta: { ...stored.meta, versionId: String(version), lastUpdated: now.toISOString() } }
       await markConsentWithdrawn(trx, id, now, version, await encryptContent(JSON.stringify(resource), key, `consent:${id}:${version}`))
+      await announceConsentWithdrawn(trx, row.patient_id, ctx.principal.org, now)
       return { result: { version, resource } }
     },
   })

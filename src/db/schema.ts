@@ -183,7 +183,50 @@ export interface JobRunTable {
   result: ColumnType<unknown, string | null, string | null>
 }
 
+export interface SubscriptionTable {
+  id: string
+  org: string
+  party: 'owner' | 'requester'
+  criteria: string
+  endpoint: string
+  reason: string
+  status: 'active' | 'error' | 'off'
+  error: string | null
+  created_at: Timestamp
+  created_by: string
+  deleted_at: Timestamp | null
+  lease_owner: string | null
+  lease_until: Timestamp | null
+}
+
+export interface NotificationTable {
+  id: string
+  seq: ColumnType<string, never, never>
+  subscription_id: string
+  kind: string
+  task_id: string
+  occurred_at: Timestamp
+  state: 'pending' | 'delivered' | 'dead'
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Timestamp
+  last_error: string | null
+  delivered_at: Timestamp | null
+}
+
+export interface EscortCardTable {
+  jti: string
+  task_id: string
+  patient_id: string
+  org: string
+  reviewed_at: Timestamp | null
+  issued_at: Timestamp
+  expires_at: Timestamp
+}
+
 export interface Database {
+  escort_card: EscortCardTable
+  subscription: SubscriptionTable
+  notification: NotificationTable
   job_run: JobRunTable
   care_relationship: CareRelationshipTable
   task: TaskTable
@@ -209,3 +252,5 @@ export type EmergencyAccessRow = Selectable<EmergencyAccessTable>
 export type TaskRow = Selectable<TaskTable>
 export type PerspectiveRow = Selectable<PerspectiveTable>
 export type CareRelationshipRow = Selectable<CareRelationshipTable>
+export type SubscriptionRow = Selectable<SubscriptionTable>
+export type NotificationRow = Selectable<NotificationTable>

@@ -189,10 +189,29 @@ const RESOURCES: CapabilityStatementRestResource[] = [
       searchParam(
         'at-risk',
         'token',
-        '`true`: only open handovers at risk: a departure or transfer planned within 24 hours that its owner has not yet opened (no read receipt). `false` (default): all.',
+        '`true`: only open handovers at risk: a departure or transfer planned within OVERDRACHT_AT_RISK_HOURS (default 24) hours that its owner has not yet opened (no read receipt). `false` (default): all.',
       ),
       ...paging(50, 500),
     ],
+    operation: operationsOf('Task'),
+  },
+  {
+    type: 'Subscription',
+    documentation:
+      'Notified pull: a receiving organisation registers a `rest-hook` endpoint for its own URA, with criteria `Task?owner={URA}` ' +
+      '(tasks naming it as owner or extra recipient: created, changed, cancelled; a new dossier version of a patient of an open transfer to it; ' +
+      'a consent withdrawn for a patient it received) or `Task?requester={URA}` (its own tasks changed by others; a handover at risk). ' +
+      'Each notification is a small JSON body with the event, the Task reference, the time and an id for de-duplication, never a person or ' +
+      'medical content, signed by a detached JWS (header `X-Overdracht-Signature`) with a key of `/.well-known/jwks.json`. `channel.payload` ' +
+      'is absent or `application/json`; `channel.header` is not supported. The endpoint must be https and public (private, loopback and ' +
+      'link-local addresses are refused unless allow-listed). Undeliverable notifications end in the dead letters: `status` `error` with `error`.',
+    interaction: [
+      { code: 'create', documentation: "For the caller's own organisation only (403 otherwise, audited). Location: `Subscription/{id}/_history/1`." },
+      { code: 'read', documentation: "The caller's own organisation's; another's is not found." },
+      { code: 'delete', documentation: 'Nothing more is delivered to it.' },
+      { code: 'search-type', documentation: "The caller's organisation's live subscriptions." },
+    ],
+    versioning: 'no-version',
   },
   {
     type: 'AuditEvent',

@@ -249,6 +249,35 @@ const consentFormCheck = define({
   ],
 })
 
+const taskEscortCard = define({
+  id: 'Task-escort-card',
+  name: 'TaskEscortCard',
+  title: 'The escort card of a departure',
+  description:
+    'A compact signed token (JWS, ES256, type `escort-card+jwt`, verified with `/.well-known/jwks.json`) for a party of an open departure: ' +
+    "the handelingsperspectief codes the caller's role may see (the same release as `$handelingsperspectief`), the planned departure, " +
+    'an expiry shortly after it (OVERDRACHT_ESCORT_CARD_GRACE_HOURS), the issuer, the audience `urn:overdracht:escort-card` and a ' +
+    'pseudonymous reference. Never a V-nummer, BSN, name, diagnosis or medication.',
+  affectsState: false,
+  code: 'escort-card',
+  comment:
+    'Invoked with `GET`. `_format=html` answers a printable card (`text/html`) with the QR code and the codes in words, Dutch and English. ' +
+    'A card is revoked by its short expiry, and online at `GET /escort-card/status/{jti}` when the departure closes or the perspective is reviewed again. ' +
+    'Verify offline at `GET /escort-card/verify` or with `npm run verify-card`.',
+  resource: ['Task'],
+  system: false,
+  type: false,
+  instance: true,
+  parameter: [
+    inParam('_format', 0, '1', 'code', '`json` (default; also `application/fhir+json`) or `html` (also `text/html`).'),
+    outParam('token', 1, '1', 'string', 'The card token (a compact JWS).'),
+    outParam('expires', 1, '1', 'instant', 'When the card expires.'),
+    outParam('plannedDeparture', 1, '1', 'dateTime', 'The planned departure.'),
+    outParam('status', 1, '1', 'uri', 'The online status check of this card.'),
+    outParam('code', 0, '*', 'Coding', 'Each code on the card, from https://overdracht.nl/fhir/CodeSystem/handelingsperspectief (a value as `code=value`).'),
+  ],
+})
+
 /** Every OperationDefinition the service serves, in the order the CapabilityStatement names them. */
 export const OPERATION_DEFINITIONS: readonly OperationDefinition[] = [
   patientHandover,
@@ -257,4 +286,5 @@ export const OPERATION_DEFINITIONS: readonly OperationDefinition[] = [
   patientErase,
   consentToken,
   consentFormCheck,
+  taskEscortCard,
 ]

@@ -3,6 +3,7 @@ import type { Bundle } from '@medplum/fhirtypes'
 import type { AuditContext } from '../audit/audit.service.js'
 import { DOSSIER_VERSION_EXTENSION, SYSTEM } from '../fhir/systems.js'
 import { refuseUnlessMayAttempt, withDecision } from '../access/enforce.js'
+import { announceDossierVersion } from '../outbox/outbox.js'
 import { consentFactsOfPatient, hasOpenEmergencyWindow, openEmergencyWindow } from '../access/facts.js'
 import { NO_RELATIONSHIP, excludedForEveryRecipient } from '../access/policy.js'
 import { relationshipFact } from '../access/relationships.js'
@@ -107,6 +108,7 @@ export async function uploadBundle(
         uploaded_by_user: ctx.principal.sub,
       })
       await storePerspective(trx, stored, { bundleId: id, patientId: patientId!, version }, ctx.principal, facts.big?.profession, now)
+      await announceDossierVersion(trx, patientId!, ctx.principal.org, now)
       return { result: { id, patientId: patientId!, version, lastUpdated: now, text }, audit: { resourceId: id, detail: { version } } }
     },
   })

@@ -30,6 +30,7 @@ export function openApiDocument(version: string) {
       { name: 'description', description: 'This document' },
       { name: 'emergency-reviews', description: "The privacy officer's review of emergency access (break-the-glass)" },
       { name: 'metrics', description: 'The Prometheus exposition, on its own listener' },
+      { name: 'escort-card', description: 'The online status of an escort card, and the offline verifier for it' },
     ],
     paths: {
       '/healthz': {
@@ -142,6 +143,90 @@ export function openApiDocument(version: string) {
             '409': ref('responses', 'Conflict'),
             '413': ref('responses', 'PayloadTooLarge'),
             '503': ref('responses', 'Unavailable'),
+          },
+        },
+      },
+      '/escort-card/status/{jti}': {
+        get: {
+          operationId: 'getEscortCardStatus',
+          summary: 'Whether an escort card still stands',
+          description:
+            'The online check of a card issued by `GET /fhir/Task/{id}/$escort-card` (its `jti`): `valid`; `revoked` when the departure is no ' +
+            "longer open (`departure-closed`), the patient's perspective was reviewed again since (`perspective-changed`, a new card shows the new codes) " +
+            'or the data was erased (`erased`); `expired`; or `unknown`. Nothing else about the card or the person.',
+          tags: ['escort-card'],
+          security: [],
+          parameters: [{ name: 'jti', in: 'path', required: true, description: 'The card id (`jti` of its token)', schema: { type: 'string', maxLength: 64 } }, ...correlation],
+          responses: {
+            '200': {
+              description: 'The status',
+              headers: { ...requestId, 'Cache-Control': { description: '`no-store`', schema: { type: 'string' } } },
+              content: json({
+                type: 'object',
+                required: ['status'],
+                properties: {
+                  status: { type: 'string', enum: ['valid', 'revoked', 'expired', 'unknown'] },
+                  reason: { type: 'string', enum: ['departure-closed', 'perspective-changed', 'erased'] },
+                },
+              }),
+            },
+            '400': ref('responses', 'BadRequest'),
+            '503': ref('responses', 'Unavailable'),
+          },
+        },
+      },
+      '/escort-card/verify': {
+        get: {
+          operationId: 'getEscortCardVerifier',
+          summary: 'The offline verification page for escort cards',
+          description:
+            'A page (with its own script, `/escort-card/verify.js`; no inline script) that keeps the public keys of `/.well-known/jwks.json` ' +
+            'once loaded and then verifies a card without a network: the signature (WebCrypto, ES256), type, issuer, audience and expiry, ' +
+            'showing the codes in Dutch and English or the reason the card is not valid.',
+          tags: ['escort-card'],
+          security: [],
+          parameters: correlation,
+          responses: {
+            '200': {
+              description: 'The page',
+              headers: { ...requestId, 'Content-Security-Policy': { description: "`script-src 'self'`, nothing inline", schema: { type: 'string' } } },
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
+            '400': ref('responses', 'BadRequest'),
+          },
+        },
+      },
+      '/escort-card/verify.js': {
+        get: {
+          operationId: 'getEscortCardVerifierScript',
+          summary: 'The script of the verification page',
+          tags: ['escort-card'],
+          security: [],
+          parameters: correlation,
+          responses: {
+            '200': {
+              description: 'The script',
+              headers: { ...requestId, 'Cache-Control': { description: '`public, max-age=3600`', schema: { type: 'string' } } },
+              content: { 'text/javascript': { schema: { type: 'string' } } },
+            },
+            '400': ref('responses', 'BadRequest'),
+          },
+        },
+      },
+      '/escort-card/sw.js': {
+        get: {
+          operationId: 'getEscortCardVerifierServiceWorker',
+          summary: 'The service worker that lets the verification page open without a network',
+          tags: ['escort-card'],
+          security: [],
+          parameters: correlation,
+          responses: {
+            '200': {
+              description: 'The service worker script (scope `/escort-card/`)',
+              headers: { ...requestId, 'Cache-Control': { description: '`no-cache`', schema: { type: 'string' } } },
+              content: { 'text/javascript': { schema: { type: 'string' } } },
+            },
+            '400': ref('responses', 'BadRequest'),
           },
         },
       },

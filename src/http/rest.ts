@@ -94,7 +94,8 @@ function isR4(params: string[]): boolean {
  */
 export function negotiate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const html = new URL(c.req.url).pathname.endsWith('/$access-log')
+    const path = new URL(c.req.url).pathname
+    const html = path.endsWith('/$access-log') || path.endsWith('/$escort-card')
     const format = c.req.query('_format')
     if (format !== undefined && !JSON_TYPES.has(format.toLowerCase()) && !(html && HTML_TYPES.has(format.toLowerCase()))) {
       throw new OutcomeError(406, [issue('not-supported', `_format ${format.slice(0, 40)} is not spoken here: the service answers ${FHIR_JSON} (FHIR R4)`, ['_format'])])

@@ -27,6 +27,7 @@ export interface Metrics {
   accessDecisions: Counter<'action' | 'effect' | 'reason'>
   emergencyAccessOpened: Counter
   retentionRuns: Counter<'outcome'>
+  notifications: Counter<'outcome'>
 }
 
 export interface MetricsOptions {
@@ -113,6 +114,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       labelNames: ['outcome'],
       registers,
     }),
+    notifications: new Counter({
+      name: 'overdracht_notification_attempts_total',
+      help: 'Attempts to deliver a notification to a subscriber, by outcome (delivered, retry, dead-letter).',
+      labelNames: ['outcome'],
+      registers,
+    }),
   }
 
   const db = options.db
@@ -155,6 +162,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   for (const outcome of ['answered', 'failed']) metrics.bigRegisterCalls.inc({ outcome }, 0)
   for (const result of ['hit', 'miss', 'backoff']) metrics.bigCacheLookups.inc({ result }, 0)
   for (const outcome of ['done', 'skipped', 'failed']) metrics.retentionRuns.inc({ outcome }, 0)
+  for (const outcome of ['delivered', 'retry', 'dead-letter']) metrics.notifications.inc({ outcome }, 0)
   metrics.emergencyAccessOpened.inc(0)
   return metrics
 }

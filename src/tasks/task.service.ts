@@ -37,6 +37,7 @@ import {
   updateTask,
   type TaskSearchRow,
 } from './task.repository.js'
+import { announce } from '../outbox/outbox.js'
 
 /**
  * Art. 64 Vw: no removal while travel is medically irresponsible. A departure cannot be announced
@@ -62,7 +63,6 @@ async function checkNoPostponement(db: Executor, patientId: string, plannedStart
 }
 
 export const DOSSIER_OPENED_URL = SERVER_TASK_EXTENSIONS.dossierOpened
-export const AT_RISK_WINDOW_MS = 24 * 3600_000
 
 const precondition = (text: string) => new OutcomeError(412, [issue('conflict', text)])
 
@@ -212,6 +212,8 @@ export async function createTask(deps: Deps, ctx: AuditContext, task: Task) {
       }
       await insertTask(trx, row)
       await relationshipsOfNewTask(trx, row, now)
+      // Notified pull: the organisations the task names learn of it, in this transaction.
+      await announce(trx, { kind: 'task-created', taskId: id, to: [parsed.ownerOrg, ...parsed.recipientOrgs].map((org) => ({ org, party: 'owner' as const })), now })
       return { result: resource, audit: { patientId, resourceId: id, detail: { code: parsed.code, owner: parsed.ownerOrg } } }
     },
   })
@@ -313,6 +315,12 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
         identifiers: parsed.identifiers,
       })
       await relationshipsOfChangedTask(deps, trx, row, parsed.status, parsed.recipientOrgs, now)
+      // Every organisation the task names (or named until now) except the one that changed it.
+      const told = [
+        { org: row.requester_org, party: 'requester' as const },
+        ...[row.owner_org, ...new Set([...row.recipient_orgs, ...parsed.recipientOrgs])].map((org) => ({ org, party: 'owner' as const })),
+      ].filter((t) => t.org !== ctx.principal.org)
+      await announce(trx, { kind: parsed.status === 'cancelled' ? 'task-cancelled' : 'task-changed', taskId: id, to: told, now })
       return {
         result: { version, resource },
         audit: { detail: { from: row.status, to: parsed.status, ...(parsed.handoverMethod ? { handoverMethod: parsed.handoverMethod } : {}) } },
@@ -436,13 +444,13 @@ export async function searchTaskList(deps: Deps, ctx: AuditContext, q: TaskSearc
         ...(q.statuses?.length ? { statuses: q.statuses } : {}),
         ...(q.codes?.length ? { codes: q.codes } : {}),
         ...(q.identifiers?.length ? { identifiers: q.identifiers } : {}),
-        ...(q.atRisk ? { atRiskBy: new Date(now.getTime() + AT_RISK_WINDOW_MS) } : {}),
+        ...(q.atRisk ? { atRiskBy: new Date(now.getTime() + deps.settings.atRiskWindowMs) } : {}),
       }
       const total = await countTasks(db, filter)
       if (q.summaryCount) return { result: { resources: [] as Task[], total } as SearchPage<Task>, audit: { detail: { total } } }
       const rows = await searchTasks(db, { ...filter, ...(after ? { after } : {}), limit: q.count + 1 })
       const page = rows.slice(0, q.count)
-      const listed = page.map((row) => taskAsListed(row, value, now))
+      const listed = page.map((row) => taskAsListed(row, value, now, deps.settings.atRiskWindowMs))
       const last = page[page.length - 1]
       const next = rows.length > q.count && last ? { s: last.start_key, c: last.created_key, i: last.id } : undefined
       return { result: { resources: listed, total, ...(next ? { next } : {}) } as SearchPage<Task>, audit: { detail: { listed: listed.length, total } } }
@@ -451,7 +459,7 @@ export async function searchTaskList(deps: Deps, ctx: AuditContext, q: TaskSearc
 }
 
 /** A task in a search answer: an extra recipient sees the task, the parties also its receipt and whether it is at risk. */
-function taskAsListed(row: TaskSearchRow, org: string, now: Date): Task {
+function taskAsListed(row: TaskSearchRow, org: string, now: Date, atRiskWindowMs: number): Task {
   const task = row.resource as unknown as Task
   if (partyOf(row, org) === 'recipient') return task
   const opened = row.first_open ? new Date(row.first_open) : undefined
@@ -459,10 +467,40 @@ function taskAsListed(row: TaskSearchRow, org: string, now: Date): Task {
     (OPEN_STATUSES as readonly string[]).includes(row.status) &&
     row.code !== 'case' &&
     row.planned_start !== null &&
-    new Date(row.planned_start).getTime() - now.getTime() <= AT_RISK_WINDOW_MS &&
+    new Date(row.planned_start).getTime() - now.getTime() <= atRiskWindowMs &&
     opened === undefined
   return {
     ...task,
     extension: [...(opened ? [{ url: DOSSIER_OPENED_URL, valueDateTime: opened.toISOString() }] : []), { url: AT_RISK_URL, valueBoolean: atRisk }],
   }
+}
+
+/**
+ * The periodic sweep for handovers at risk: open transfers and departures due within the window
+ * whose dossier the receivers have not opened. The requester is told once per task.
+ */
+export async function announceHandoversAtRisk(deps: Deps): Promise<number> {
+  const now = deps.clock.now()
+  const horizon = new Date(now.getTime() + deps.settings.atRiskWindowMs)
+  const rows = await deps.db
+    .selectFrom('task')
+    .selectAll()
+    .where('code', 'in', ['transfer', 'departure'])
+    .where('status', 'in', [...OPEN_STATUSES])
+    .where('planned_start', 'is not', null)
+    .where('planned_start', '<=', horizon)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('notification').select('notification.id').whereRef('notification.task_id', '=', 'task.id').where('notification.kind', '=', 'handover-at-risk'))))
+    .execute()
+  let told = 0
+  for (const row of rows) {
+    if (await firstDossierOpen(deps.db, row.patient_id, [row.owner_org, ...row.recipient_orgs], row.created_at)) continue
+    // Under the task's lock, checked again: instances sweeping at once announce it once.
+    told += await deps.db.transaction().execute(async (trx) => {
+      await lockTask(trx, row.id)
+      const already = await trx.selectFrom('notification').select('id').where('task_id', '=', row.id).where('kind', '=', 'handover-at-risk').executeTakeFirst()
+      if (already) return 0
+      return announce(trx, { kind: 'handover-at-risk', taskId: row.id, to: [{ org: row.requester_org, party: 'requester' }], now })
+    })
+  }
+  return told
 }

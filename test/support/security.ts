@@ -6,7 +6,7 @@ import type { Clock } from '../../src/clock.js'
 import { TEST_AUDIENCE, TEST_ISSUER } from './identity.js'
 
 /** Routes anyone may call: everything else must demand a caller token. */
-export const PUBLIC_ROUTES = ['GET /fhir/metadata', 'GET /fhir/CodeSystem/:id', 'GET /fhir/OperationDefinition/:id', 'GET /healthz', 'GET /readyz', 'GET /.well-known/jwks.json', 'GET /openapi.json']
+export const PUBLIC_ROUTES = ['GET /fhir/metadata', 'GET /fhir/CodeSystem/:id', 'GET /fhir/OperationDefinition/:id', 'GET /healthz', 'GET /readyz', 'GET /.well-known/jwks.json', 'GET /openapi.json', 'GET /escort-card/status/:jti', 'GET /escort-card/verify', 'GET /escort-card/verify.js', 'GET /escort-card/sw.js']
 
 export interface AppRoute {
   method: string
