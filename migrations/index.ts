@@ -6,6 +6,7 @@ import * as taskPerspective from './2026-11-24T0930_task_perspective.js'
 import * as jobRun from './2026-11-24T0940_job_run.js'
 import * as careRelationship from './2026-12-01T0900_care_relationship.js'
 import * as partitionFunctionDefiner from './2026-12-01T1000_partition_function_definer.js'
+import * as webSession from './2026-12-01T1200_web_session.js'
 
 /** Every migration, in order. A static list, so bundlers and tests see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-24T0940_job_run': jobRun,
   '2026-12-01T0900_care_relationship': careRelationship,
   '2026-12-01T1000_partition_function_definer': partitionFunctionDefiner,
+  '2026-12-01T1200_web_session': webSession,
 }

@@ -165,7 +165,21 @@ export interface JobRunTable {
   result: ColumnType<unknown, string | null, string | null>
 }
 
+/** A web session, or a sign-in under way (`kind` pending). Only the hash of the cookie's id is kept. */
+export interface WebSessionTable {
+  id_hash: string
+  kind: 'pending' | 'session'
+  principal: ColumnType<unknown | null, string | null, string | null>
+  csrf_token: string | null
+  login: ColumnType<unknown | null, string | null, string | null>
+  id_token: string | null
+  created_at: Timestamp
+  last_seen_at: Timestamp
+  expires_at: Timestamp
+}
+
 export interface Database {
+  web_session: WebSessionTable
   job_run: JobRunTable
   care_relationship: CareRelationshipTable
   task: TaskTable
@@ -189,3 +203,4 @@ export type EmergencyAccessRow = Selectable<EmergencyAccessTable>
 export type TaskRow = Selectable<TaskTable>
 export type PerspectiveRow = Selectable<PerspectiveTable>
 export type CareRelationshipRow = Selectable<CareRelationshipTable>
+export type WebSessionRow = Selectable<WebSessionTable>

@@ -1,0 +1,436 @@
+import type { Bundle, Patient, Task } from '@medplum/fhirtypes'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { getCookie, setCookie } from 'hono/cookie'
+import { auditContext } from '../access/enforce.js'
+import { renderAccessLogHtml } from '../audit/access-log-page.js'
+import { rowToAccessLogEntry } from '../audit/access-log.js'
+import { readPatientLog } from '../audit/audit-query.service.js'
+import { tokenSettings, verifyConsentToken } from '../consent/consent-token.js'
+import { closeEmergencyReview, listEmergencyReviews } from '../consent/emergency.service.js'
+import type { Deps } from '../deps.js'
+import { OutcomeError } from '../fhir/outcome.js'
+import { SYSTEM } from '../fhir/systems.js'
+import { readDossier } from '../handover/handover.service.js'
+import { accessPointOf, claimsToPrincipal } from '../http/caller-auth.js'
+import { searchPatients } from '../patient/patient.service.js'
+import { readPerspective } from '../perspective/perspective.service.js'
+import { createTask, readTask, searchTaskList } from '../tasks/task.service.js'
+import { createDevIdp, DEV_SCOPE } from './dev-idp.js'
+import { dossierView } from './dossier-view.js'
+import { Layout } from './layout.js'
+import { createOidcClient, newNonce, newPkceVerifier, newState } from './oidc-client.js'
+import {
+  AccessLogForm,
+  AnnounceDepartureForm,
+  DossierPage,
+  OpenDossierForm,
+  PatientSearchForm,
+  PerspectivePage,
+  ReviewQueue,
+  TaskTable,
+  taskRows,
+  type FormProblem,
+} from './pages.js'
+import { perspectiveView } from './perspective-view.js'
+import { cookieSecurity, csrfTokenMatches, endSession, findSession, startPendingSignIn, startSession, takePending, type WebSession } from './session.js'
+import { APP_CSS } from './styles.js'
+import { messagesFor, pageCsp, renderPage, type Lang, type WebEnv } from './web-kit.js'
+import type { WebSettings } from './web-settings.js'
+
+const LANG_COOKIE = 'overdracht-lang'
+const FORM_BYTES = 64 * 1024
+/** The paths the web application answers; its middleware runs on these only, never on the API. */
+const PAGE_PATHS = ['/', '/auth/*', '/signed-out', '/app/*', '/dev-idp/*', '/assets/*'] as const
+
+type C = Context<WebEnv>
+
+/**
+ * The web application: server-rendered pages over the same services as the API. A page reads the
+ * session's principal and calls one service function, which gathers, decides (`decide()` through
+ * `withDecision`) and audits; a page decides nothing itself.
+ */
+export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
+  const app = new Hono<WebEnv>()
+  const dev = web.oidc === 'development' ? createDevIdp(web.baseUrl) : undefined
+  const oidc = createOidcClient(
+    web.oidc === 'development'
+      ? {
+          issuer: dev!.issuer,
+          clientId: dev!.clientId,
+          clientSecret: dev!.clientSecret,
+          scope: DEV_SCOPE,
+          idTokenAlg: 'ES256',
+          redirectUri: `${web.baseUrl}/auth/callback`,
+          postLogoutRedirectUri: `${web.baseUrl}/signed-out`,
+        }
+      : { ...web.oidc, redirectUri: `${web.baseUrl}/auth/callback`, postLogoutRedirectUri: `${web.baseUrl}/signed-out` },
+  )
+  const baseOrigin = new URL(web.baseUrl).origin
+  const csp = pageCsp(oidc.issuerOrigin === baseOrigin ? undefined : oidc.issuerOrigin)
+  const developmentMode = deps.settings.developmentMode || web.oidc === 'development'
+
+  // Headers of every page: strict CSP, nothing kept by browsers or proxies, never framed.
+  const pageHeaders: MiddlewareHandler<WebEnv> = async (c, next) => {
+    await next()
+    if (!c.res.headers.has('Content-Security-Policy')) c.res.headers.set('Content-Security-Policy', csp)
+    if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store')
+    c.res.headers.set('X-Frame-Options', 'DENY')
+    c.res.headers.set('Referrer-Policy', 'no-referrer')
+  }
+  // Dutch unless English is asked for (?lang=en, kept in a cookie).
+  const language: MiddlewareHandler<WebEnv> = async (c, next) => {
+    const asked = c.req.query('lang')
+    let lang: Lang = getCookie(c, LANG_COOKIE) === 'en' ? 'en' : 'nl'
+    if (asked === 'en' || asked === 'nl') {
+      lang = asked
+      setCookie(c, LANG_COOKIE, lang, { path: '/', sameSite: 'Lax', httpOnly: true, secure: cookieSecurity(web).secure, maxAge: 365 * 24 * 3600 })
+    }
+    c.set('lang', lang)
+    c.set('t', messagesFor(lang))
+    await next()
+  }
+  const sessionLoader: MiddlewareHandler<WebEnv> = async (c, next) => {
+    const session = await findSession(deps, web, c)
+    c.set('session', session)
+    if (session) c.set('principal', { ...session.principal, accessPoint: accessPointOf(c) })
+    await next()
+  }
+  for (const path of PAGE_PATHS) app.use(path, pageHeaders, language)
+  for (const path of ['/', '/auth/*', '/signed-out', '/app/*'] as const) app.use(path, sessionLoader)
+
+  // Every form POST: a live session, this origin, and the session's CSRF token.
+  const formGuard: MiddlewareHandler<WebEnv> = async (c, next) => {
+    if (c.req.method !== 'POST') return next()
+    const session = c.var.session
+    if (!session) return sessionEnded(c)
+    const origin = c.req.header('origin')
+    if (origin !== undefined && origin !== baseOrigin) return formExpired(c)
+    const form = await c.req.parseBody()
+    if (!csrfTokenMatches(session, form._csrf)) return formExpired(c)
+    await next()
+  }
+  const limit = bodyLimit({ maxSize: FORM_BYTES, onError: (c) => c.text('Payload too large', 413) })
+  app.use('/app/*', limit, formGuard)
+  app.use('/auth/sign-out', limit, formGuard)
+  // Pages behind sign-in.
+  app.use('/app/*', async (c, next) => (c.var.session ? next() : sessionEnded(c)))
+
+  const page = (c: C, title: string, body: unknown, status: Parameters<typeof renderPage>[2] = 200) =>
+    renderPage(
+      c,
+      <Layout t={c.var.t} title={title} session={c.var.session} path={c.req.url.slice(c.req.url.indexOf(c.req.path))} developmentMode={developmentMode}>
+        {body as never}
+      </Layout>,
+      status,
+    )
+  const message = (c: C, title: string, text: string, status: Parameters<typeof renderPage>[2], link?: { href: string; text: string }) =>
+    page(
+      c,
+      title,
+      <>
+        <h1>{title}</h1>
+        <p>{text}</p>
+        <p>
+          <a href={link?.href ?? '/'}>{link?.text ?? c.var.t.backHome}</a>
+        </p>
+      </>,
+      status,
+    )
+  function sessionEnded(c: C) {
+    const t = c.var.t
+    return message(c, t.sessionEndedTitle, t.sessionEndedText, 401 as never, { href: '/auth/sign-in', text: t.signInButton })
+  }
+  function formExpired(c: C) {
+    const t = c.var.t
+    return message(c, t.formExpiredTitle, t.formExpiredText, 403)
+  }
+  const ctxOf = (c: C) => auditContext(c.var.principal, c.var.requestId)
+
+  app.onError((err, c) => {
+    const t = (c.var as { t?: ReturnType<typeof messagesFor> }).t ?? messagesFor('nl')
+    if (!c.var.t) c.set('t', t)
+    if (err instanceof OutcomeError) {
+      if (err.status === 401) return sessionEnded(c as C)
+      if (err.status === 404) return message(c as C, t.notFoundTitle, t.notFoundText, 404)
+      if (err.status === 403) return message(c as C, t.refusedTitle, t.refusedText, 403)
+      if (err.status < 500) return message(c as C, t.invalidInput, t.errorText, 400)
+    }
+    // The error's name only: its message could carry what the request was about.
+    deps.logger.error({ requestId: c.var.requestId, error: err instanceof Error ? err.name : 'unknown' }, 'web page failed')
+    return message(c as C, t.errorTitle, t.errorText, err instanceof OutcomeError && err.status === 503 ? 503 : 500)
+  })
+
+  app.get('/assets/app.css', (c) => {
+    c.header('Cache-Control', 'public, max-age=3600')
+    c.header('Content-Type', 'text/css; charset=utf-8')
+    return c.body(APP_CSS)
+  })
+
+  if (dev) app.route('/dev-idp', dev.routes)
+
+  // --- sign-in and sign-out ---------------------------------------------------------------------
+  app.get('/auth/sign-in', async (c) => {
+    const pending = { state: newState(), nonce: newNonce(), codeVerifier: newPkceVerifier() }
+    let url: URL
+    try {
+      url = await oidc.authorizationUrl(pending)
+    } catch {
+      deps.logger.warn({ requestId: c.var.requestId }, 'identity provider discovery failed')
+      return message(c, c.var.t.signInFailedTitle, c.var.t.signInFailedText, 503)
+    }
+    await startPendingSignIn(deps, web, c, pending)
+    return c.redirect(url.href, 303)
+  })
+
+  app.get('/auth/callback', async (c) => {
+    const t = c.var.t
+    const pending = await takePending(deps, web, c)
+    if (!pending) return message(c, t.signInFailedTitle, t.signInFailedText, 400, { href: '/auth/sign-in', text: t.signInAgain })
+    const current = new URL(c.req.url)
+    const callbackUrl = new URL(`${current.pathname}${current.search}`, web.baseUrl)
+    let claims: Record<string, unknown>
+    let idToken: string | undefined
+    try {
+      ;({ claims, idToken } = await oidc.finish(callbackUrl, pending))
+    } catch {
+      deps.logger.warn({ requestId: c.var.requestId }, 'sign-in callback refused')
+      return message(c, t.signInFailedTitle, t.signInFailedText, 400, { href: '/auth/sign-in', text: t.signInAgain })
+    }
+    let principal
+    try {
+      principal = claimsToPrincipal(claims as never, accessPointOf(c))
+    } catch {
+      deps.logger.warn({ requestId: c.var.requestId }, 'sign-in claims refused')
+      return message(c, t.signInFailedTitle, t.signInFailedText, 403, { href: '/auth/sign-in', text: t.signInAgain })
+    }
+    await startSession(deps, web, c, principal, idToken)
+    return c.redirect('/', 303)
+  })
+
+  app.post('/auth/sign-out', async (c) => {
+    const session = c.var.session!
+    await endSession(deps, web, c, session)
+    let url: URL | undefined
+    try {
+      url = await oidc.endSessionUrl(session.idToken)
+    } catch {
+      url = undefined
+    }
+    return c.redirect(url?.href ?? '/signed-out', 303)
+  })
+
+  app.get('/signed-out', (c) => {
+    const t = c.var.t
+    return message(c, t.signedOutTitle, t.signedOutText, 200, { href: '/auth/sign-in', text: t.signInAgain })
+  })
+
+  // --- the home page of each role ---------------------------------------------------------------
+  async function home(c: C, extra: { problem?: FormProblem; refused?: boolean; status?: 200 | 400 | 403 | 404 | 422 } = {}) {
+    const t = c.var.t
+    const session = c.var.session as WebSession
+    const principal = c.var.principal
+    const ctx = ctxOf(c)
+    const done = c.req.query('done')
+    const notice = done === 'announced' ? t.announced : done === 'review-closed' ? t.reviewClosed : undefined
+    const owned = async () => taskRows(await searchTaskList(deps, ctx, { owner: principal.org }))
+    const requested = async () => taskRows(await searchTaskList(deps, ctx, { requester: principal.org }))
+    const Notice = () => (notice ? <p class="notice" role="status">{notice}</p> : null)
+
+    if (principal.role === 'privacy-officer') {
+      let reviews: Awaited<ReturnType<typeof listEmergencyReviews>> = []
+      try {
+        reviews = await listEmergencyReviews(deps, ctx, 'open')
+      } catch (err) {
+        if (!(err instanceof OutcomeError) || err.status >= 500) throw err
+      }
+      return page(
+        c,
+        t.privacyTitle,
+        <>
+          <h1>{t.privacyTitle}</h1>
+          <ReviewQueue t={t} session={session} reviews={reviews} closed={done === 'review-closed'} />
+          <AccessLogForm t={t} />
+        </>,
+        extra.status,
+      )
+    }
+    if (principal.role === 'caregiver' && principal.orgType === 'medical-escort') {
+      return page(
+        c,
+        t.departuresTitle,
+        <>
+          <h1>{t.departuresTitle}</h1>
+          <p>{t.departuresIntro}</p>
+          <TaskTable t={t} caption={t.tasksOwned} rows={await owned()} perspective={true} receipts={false} />
+          <OpenDossierForm t={t} session={session} refused={extra.refused ?? false} />
+        </>,
+        extra.status,
+      )
+    }
+    if (principal.role === 'caregiver') {
+      return page(
+        c,
+        t.caregiverTitle,
+        <>
+          <h1>{t.caregiverTitle}</h1>
+          <Notice />
+          <PatientSearchForm t={t} />
+          <TaskTable t={t} caption={t.tasksOwned} rows={await owned()} perspective={true} receipts={false} />
+          <TaskTable t={t} caption={t.tasksRequested} rows={await requested()} perspective={true} receipts={true} />
+        </>,
+        extra.status,
+      )
+    }
+    // Regievoerder, transport escort, COA case manager: their tasks and the flags.
+    const isRegie = principal.role === 'regievoerder'
+    return page(
+      c,
+      t.tasksTitle,
+      <>
+        <h1>{t.tasksTitle}</h1>
+        <p>{t.tasksIntro}</p>
+        <Notice />
+        {isRegie ? <TaskTable t={t} caption={t.tasksRequested} rows={await requested()} perspective={true} receipts={true} /> : null}
+        <TaskTable t={t} caption={t.tasksOwned} rows={await owned()} perspective={true} receipts={false} />
+        {isRegie ? <AnnounceDepartureForm t={t} session={session} problem={extra.problem} /> : null}
+      </>,
+      extra.status,
+    )
+  }
+
+  app.get('/', async (c) => {
+    if (c.var.session) return home(c)
+    const t = c.var.t
+    return page(
+      c,
+      t.signInTitle,
+      <>
+        <h1>{t.signInTitle}</h1>
+        <p>{t.signInIntro}</p>
+        {web.oidc === 'development' ? <p class="notice">{t.signInDevNote}</p> : null}
+        <p>
+          <a class="button" href="/auth/sign-in">
+            {t.signInButton}
+          </a>
+        </p>
+      </>,
+    )
+  })
+
+  // --- regievoerder, escorts, case managers -----------------------------------------------------
+  app.get('/app/tasks/:id/perspective', async (c) => {
+    const ctx = ctxOf(c)
+    const { resource } = await readTask(deps, ctx, c.req.param('id'))
+    const task = resource as Task
+    const vNummer = task.for?.identifier?.system === SYSTEM.vNummer ? task.for.identifier.value : undefined
+    if (!vNummer) throw new OutcomeError(404, [])
+    const parameters = await readPerspective(deps, ctx, { identifier: `${SYSTEM.vNummer}|${vNummer}` })
+    const view = perspectiveView(parameters, c.var.lang)
+    return page(c, c.var.t.perspectiveTitle, <PerspectivePage t={c.var.t} view={view} vNummer={vNummer} />)
+  })
+
+  app.post('/app/departures', async (c) => {
+    const t = c.var.t
+    const form = await c.req.parseBody()
+    const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string).trim() : '')
+    const vNummer = field('vnummer')
+    const owner = field('owner')
+    const date = field('date')
+    const recipients = field('recipients').split(',').map((s) => s.trim()).filter(Boolean)
+    const details: string[] = []
+    if (!vNummer) details.push(t.announceVNummer)
+    if (!/^\d{8}$/.test(owner)) details.push(`${t.announceOwner}: ${t.fieldHint8}`)
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) details.push(t.announceDate)
+    if (recipients.some((r) => !/^\d{8}$/.test(r))) details.push(`${t.announceRecipients}: ${t.fieldHint8}`)
+    if (details.length) return home(c, { problem: { message: t.invalidInput, details }, status: 422 })
+    const task: Task = {
+      resourceType: 'Task',
+      status: 'requested',
+      intent: 'order',
+      code: { coding: [{ system: SYSTEM.taskCode, code: 'departure' }] },
+      for: { identifier: { system: SYSTEM.vNummer, value: vNummer } },
+      requester: { identifier: { system: SYSTEM.ura, value: c.var.principal.org } },
+      owner: { identifier: { system: SYSTEM.ura, value: owner } },
+      ...(recipients.length ? { restriction: { recipient: recipients.map((value) => ({ identifier: { system: SYSTEM.ura, value } })) } } : {}),
+      executionPeriod: { start: date },
+    }
+    try {
+      await createTask(deps, ctxOf(c), task)
+    } catch (err) {
+      if (err instanceof OutcomeError && err.status >= 400 && err.status < 500 && err.status !== 401) {
+        // The service's own words (about codes, dates and organisations), never a bundle's.
+        const issues = err.outcome.issue.map((i) => i.diagnostics).filter((d): d is string => typeof d === 'string')
+        return home(c, { problem: { message: err.status === 403 || err.status === 404 ? t.refusedText : t.invalidInput, details: issues }, status: 422 })
+      }
+      throw err
+    }
+    return c.redirect('/?done=announced', 303)
+  })
+
+  // --- escort nurse: the dossier ----------------------------------------------------------------
+  app.post('/app/dossier', async (c) => {
+    const form = await c.req.parseBody()
+    const token = typeof form.token === 'string' ? form.token.replace(/\s+/g, '') : ''
+    if (!token) return home(c, { refused: true, status: 400 })
+    // The token names its patient; readDossier verifies it again and decides.
+    const fact = await verifyConsentToken(token, deps.consentKeys, tokenSettings(deps), deps.clock)
+    const patientId = fact.valid ? fact.patientId : 'unknown'
+    let stored
+    try {
+      stored = await readDossier(deps, ctxOf(c), { patientId }, { consentToken: token, emergencyReason: undefined })
+    } catch (err) {
+      if (err instanceof OutcomeError && err.status < 500) return home(c, { refused: true, status: err.status === 404 ? 404 : 403 })
+      throw err
+    }
+    const view = dossierView(JSON.parse(stored.text) as Bundle)
+    return page(c, c.var.t.dossierTitle, <DossierPage t={c.var.t} view={view} version={stored.version} />)
+  })
+
+  // --- caregivers: patient search ---------------------------------------------------------------
+  app.get('/app/patients', async (c) => {
+    const t = c.var.t
+    const kind = c.req.query('kind') === 'bsn' ? SYSTEM.bsn : SYSTEM.vNummer
+    const value = (c.req.query('value') ?? '').trim()
+    if (!value) return c.redirect('/', 303)
+    const bundle = await searchPatients(deps, ctxOf(c), `${kind}|${value}`)
+    const patients = (bundle.entry ?? []).map((e) => e.resource as Patient).filter((p) => p?.resourceType === 'Patient')
+    return page(
+      c,
+      t.caregiverTitle,
+      <>
+        <h1>{t.caregiverTitle}</h1>
+        {patients.length ? (
+          <ul>
+            {patients.map((p) => (
+              <li>
+                {p.identifier?.map((i) => `${i.system === SYSTEM.bsn ? t.bsn : t.vNummer} ${i.value}`).join(', ')} — {t.patientId}: {p.id}
+              </li>
+            ))}
+          </ul>
+        ) : null}
+        <PatientSearchForm t={t} none={patients.length === 0} />
+      </>,
+    )
+  })
+
+  // --- privacy officer --------------------------------------------------------------------------
+  app.post('/app/reviews/:id/close', async (c) => {
+    const form = await c.req.parseBody()
+    const conclusion = typeof form.conclusion === 'string' ? form.conclusion : ''
+    const note = typeof form.note === 'string' && form.note.trim() ? form.note.trim() : undefined
+    await closeEmergencyReview(deps, ctxOf(c), c.req.param('id'), conclusion, note)
+    return c.redirect('/?done=review-closed', 303)
+  })
+
+  app.get('/app/access-log', async (c) => {
+    const patientId = (c.req.query('patient') ?? '').trim()
+    if (!patientId) return c.redirect('/', 303)
+    const rows = await readPatientLog(deps, ctxOf(c), patientId, {}, 'access-log')
+    // The printable page is self-contained (its own inline style sheet), as served to the API.
+    c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+    return c.html(renderAccessLogHtml(rows.map(rowToAccessLogEntry), { lang: c.var.lang, patientId, generatedAt: deps.clock.now() }))
+  })
+
+  return app
+}
