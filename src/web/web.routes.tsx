@@ -233,9 +233,25 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     const ctx = ctxOf(c)
     const done = c.req.query('done')
     const notice = done === 'announced' ? t.announced : done === 'review-closed' ? t.reviewClosed : undefined
-    const owned = async () => taskRows(await searchTaskList(deps, ctx, { owner: principal.org }))
-    const requested = async () => taskRows(await searchTaskList(deps, ctx, { requester: principal.org }))
-    const Notice = () => (notice ? <p class="notice" role="status">{notice}</p> : null)
+    // A list the rules refuse (a caregiver the BIG register does not confirm) is shown as refused, not as an error page.
+    let refusedList = false
+    const rowsOf = async (q: { owner: string } | { requester: string }) => {
+      try {
+        return taskRows(await searchTaskList(deps, ctx, q))
+      } catch (err) {
+        if (!(err instanceof OutcomeError) || err.status >= 500 || err.status === 401) throw err
+        refusedList = true
+        return []
+      }
+    }
+    const owned = () => rowsOf({ owner: principal.org })
+    const requested = () => rowsOf({ requester: principal.org })
+    const Notice = () => (
+      <>
+        {notice ? <p class="notice" role="status">{notice}</p> : null}
+        {refusedList ? <p class="warning" role="alert">{t.refusedText}</p> : null}
+      </>
+    )
 
     if (principal.role === 'privacy-officer') {
       let reviews: Awaited<ReturnType<typeof listEmergencyReviews>> = []
@@ -263,6 +279,7 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
           <h1>{t.departuresTitle}</h1>
           <p>{t.departuresIntro}</p>
           <TaskTable t={t} caption={t.tasksOwned} rows={await owned()} perspective={true} receipts={false} />
+          <Notice />
           <OpenDossierForm t={t} session={session} refused={extra.refused ?? false} />
         </>,
         extra.status,
