@@ -19,7 +19,7 @@ header.site .brand { font-weight: bold; font-size: 1.2rem; text-decoration: none
 header.site nav ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: .4rem 1rem; align-items: center; }
 header.site form { margin: 0; }
 header.site button { background: #fff; color: #003e7e; border: 2px solid #fff; }
-.dev-banner { background: #fff3cd; color: #1a1a1a; border-bottom: 2px solid #8a6d00; padding: .4rem 1rem; text-align: center; font-weight: bold; }
+.dev-banner { max-width: none; margin: 0; background: #fff3cd; color: #1a1a1a; border-bottom: 2px solid #8a6d00; padding: .4rem 1rem; text-align: center; font-weight: bold; }
 main { max-width: 60rem; margin: 0 auto; padding: 1rem 1rem 2rem; }
 h1 { font-size: 1.7rem; line-height: 1.25; margin: .6rem 0 .8rem; }
 h2 { font-size: 1.3rem; margin: 1.6rem 0 .6rem; }

@@ -76,7 +76,7 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     if (!c.res.headers.has('Content-Security-Policy')) c.res.headers.set('Content-Security-Policy', csp)
     if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store')
     c.res.headers.set('X-Frame-Options', 'DENY')
-    c.res.headers.set('Referrer-Policy', 'no-referrer')
+    c.res.headers.set('Referrer-Policy', 'same-origin')
   }
   // Dutch unless English is asked for (?lang=en, kept in a cookie).
   const language: MiddlewareHandler<WebEnv> = async (c, next) => {
