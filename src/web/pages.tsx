@@ -108,21 +108,22 @@ export function Problem({ t, problem }: { t: Messages; problem: FormProblem | un
   )
 }
 
-export function AnnounceDepartureForm({ t, session, problem }: { t: Messages; session: WebSession; problem?: FormProblem | undefined }) {
+/** A regievoerder's departure, or (with `transfer`) a custodian's transfer to another care organisation. */
+export function AnnounceDepartureForm({ t, session, problem, transfer }: { t: Messages; session: WebSession; problem?: FormProblem | undefined; transfer?: { vNummer: string } }) {
   return (
     <section aria-labelledby="announce-heading">
-      <h2 id="announce-heading">{t.announceTitle}</h2>
-      <p>{t.announceIntro}</p>
+      <h2 id="announce-heading">{transfer ? t.transferTitle : t.announceTitle}</h2>
+      {transfer ? null : <p>{t.announceIntro}</p>}
       <Problem t={t} problem={problem} />
-      <form class="stack" method="post" action="/app/departures">
+      <form class="stack" method="post" action={transfer ? '/app/transfers' : '/app/departures'}>
         <Csrf session={session} />
         <div>
           <label for="vnummer">{t.announceVNummer}</label>
-          <input id="vnummer" name="vnummer" required autocomplete="off" maxlength={40} />
+          <input id="vnummer" name="vnummer" required autocomplete="off" maxlength={40} value={transfer?.vNummer ?? ''} />
         </div>
         <div>
           <label for="owner">
-            {t.announceOwner}
+            {transfer ? t.transferOwner : t.announceOwner}
             <span class="hint" id="owner-hint">{t.fieldHint8}</span>
           </label>
           <input id="owner" name="owner" required inputmode="numeric" pattern="\d{8}" aria-describedby="owner-hint" autocomplete="off" />
@@ -132,11 +133,11 @@ export function AnnounceDepartureForm({ t, session, problem }: { t: Messages; se
           <input id="recipients" name="recipients" autocomplete="off" maxlength={200} />
         </div>
         <div>
-          <label for="date">{t.announceDate}</label>
+          <label for="date">{transfer ? t.transferDate : t.announceDate}</label>
           <input id="date" name="date" type="date" required />
         </div>
         <div>
-          <button type="submit">{t.announceButton}</button>
+          <button type="submit">{transfer ? t.transferButton : t.announceButton}</button>
         </div>
       </form>
     </section>

@@ -53,6 +53,9 @@ dl.facts dd { margin: 0; }
 .people { list-style: none; padding: 0; display: grid; gap: .6rem; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); }
 .people li { border: 2px solid #555; border-radius: 4px; padding: .7rem; }
 .people button { width: 100%; margin-top: .4rem; }
+.qr { margin: .5rem 0; }
+.qr svg { width: 16rem; height: 16rem; max-width: 100%; display: block; }
+textarea[readonly] { font-family: "DejaVu Sans Mono", monospace; font-size: .85rem; word-break: break-all; }
 .tel { font-size: 1.3rem; font-weight: bold; }
 footer.site { max-width: 60rem; margin: 0 auto; padding: 1rem; border-top: 1px solid #666; color: #333; font-size: .95rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }

@@ -11,7 +11,10 @@ import { closeEmergencyReview, listEmergencyReviews } from '../consent/emergency
 import type { Deps } from '../deps.js'
 import { OutcomeError } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
-import { readDossier } from '../handover/handover.service.js'
+import { authoriseUploadAttempt, readDossier, uploadBundle } from '../handover/handover.service.js'
+import { checkHandoverBundle } from '../handover/intake.js'
+import { recordConsent, searchConsents } from '../consent/consent.service.js'
+import { ConsentForm, ConsentList, consentFromForm, FORM_CODE, FORM_LANGUAGES, FORM_TYPES, HANDOVER_RECIPIENTS, PERSPECTIVE_RECIPIENTS, problemsPerEntry, TokenHandout, UploadForm } from './caregiver.js'
 import { accessPointOf, claimsToPrincipal } from '../http/caller-auth.js'
 import { searchPatients } from '../patient/patient.service.js'
 import { readPerspective } from '../perspective/perspective.service.js'
@@ -30,6 +33,7 @@ import {
   ReviewQueue,
   TaskTable,
   taskRows,
+  Problem,
   type FormProblem,
 } from './pages.js'
 import { perspectiveView } from './perspective-view.js'
@@ -111,7 +115,10 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     await next()
   }
   const limit = bodyLimit({ maxSize: FORM_BYTES, onError: (c) => c.text('Payload too large', 413) })
-  app.use('/app/*', limit, formGuard)
+  const uploadLimit = bodyLimit({ maxSize: deps.settings.maxBodyBytes, onError: (c) => c.text('Payload too large', 413) })
+  // Forms hold codes and numbers; only the scanned consent form and the dossier file are large.
+  const UPLOADS = new Set(['/app/consent', '/app/bundle'])
+  app.use('/app/*', (c, next) => (UPLOADS.has(c.req.path) ? uploadLimit(c, next) : limit(c, next)), formGuard)
   app.use('/auth/sign-out', limit, formGuard)
   // Pages behind sign-in.
   app.use('/app/*', async (c, next) => (c.var.session ? next() : sessionEnded(c)))
@@ -226,13 +233,16 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
   })
 
   // --- the home page of each role ---------------------------------------------------------------
-  async function home(c: C, extra: { problem?: FormProblem; refused?: boolean; status?: 200 | 400 | 403 | 404 | 422 } = {}) {
+  async function home(
+    c: C,
+    extra: { problem?: FormProblem; refused?: boolean; status?: 200 | 400 | 403 | 404 | 422; done?: unknown; uploadProblems?: { entry: string; text: string }[] } = {},
+  ) {
     const t = c.var.t
     const session = c.var.session as WebSession
     const principal = c.var.principal
     const ctx = ctxOf(c)
     const done = c.req.query('done')
-    const notice = done === 'announced' ? t.announced : done === 'review-closed' ? t.reviewClosed : undefined
+    const notice = done === 'announced' ? t.announced : done === 'review-closed' ? t.reviewClosed : done === 'transfer' ? t.transferAnnounced : undefined
     // A list the rules refuse (a caregiver the BIG register does not confirm) is shown as refused, not as an error page.
     let refusedList = false
     const rowsOf = async (q: { owner: string } | { requester: string }) => {
@@ -292,9 +302,13 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
         <>
           <h1>{t.caregiverTitle}</h1>
           <Notice />
+          {extra.done}
+          <Problem t={t} problem={extra.problem} />
           <PatientSearchForm t={t} />
           <TaskTable t={t} caption={t.tasksOwned} rows={await owned()} perspective={true} receipts={false} />
           <TaskTable t={t} caption={t.tasksRequested} rows={await requested()} perspective={true} receipts={true} />
+          <ConsentForm t={t} session={session} vNummer="" versions={formVersions()} languages={formLanguages()} />
+          <UploadForm t={t} session={session} {...(extra.uploadProblems ? { problems: extra.uploadProblems } : {})} />
         </>,
         extra.status,
       )
@@ -347,7 +361,9 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     return page(c, c.var.t.perspectiveTitle, <PerspectivePage t={c.var.t} view={view} vNummer={vNummer} />)
   })
 
-  app.post('/app/departures', async (c) => {
+  app.post('/app/transfers', (c) => announce(c, 'transfer'))
+  app.post('/app/departures', (c) => announce(c, 'departure'))
+  async function announce(c: C, code: 'departure' | 'transfer') {
     const t = c.var.t
     const form = await c.req.parseBody()
     const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string).trim() : '')
@@ -365,7 +381,7 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
       resourceType: 'Task',
       status: 'requested',
       intent: 'order',
-      code: { coding: [{ system: SYSTEM.taskCode, code: 'departure' }] },
+      code: { coding: [{ system: SYSTEM.taskCode, code }] },
       for: { identifier: { system: SYSTEM.vNummer, value: vNummer } },
       requester: { identifier: { system: SYSTEM.ura, value: c.var.principal.org } },
       owner: { identifier: { system: SYSTEM.ura, value: owner } },
@@ -382,8 +398,8 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
       }
       throw err
     }
-    return c.redirect('/?done=announced', 303)
-  })
+    return c.redirect(code === 'transfer' ? '/?done=transfer' : '/?done=announced', 303)
+  }
 
   // --- escort nurse: the dossier ----------------------------------------------------------------
   app.post('/app/dossier', async (c) => {
@@ -421,7 +437,10 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
           <ul>
             {patients.map((p) => (
               <li>
-                {p.identifier?.map((i) => `${i.system === SYSTEM.bsn ? t.bsn : t.vNummer} ${i.value}`).join(', ')} — {t.patientId}: {p.id}
+                <a href={`/app/patients/${encodeURIComponent(p.id!)}?v=${encodeURIComponent(p.identifier?.find((i) => i.system === SYSTEM.vNummer)?.value ?? '')}`}>
+                  {t.openPatient}: {p.identifier?.map((i) => `${i.system === SYSTEM.bsn ? t.bsn : t.vNummer} ${i.value}`).join(', ')}
+                </a>{' '}
+                — {t.patientId}: {p.id}
               </li>
             ))}
           </ul>
@@ -429,6 +448,133 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
         <PatientSearchForm t={t} none={patients.length === 0} />
       </>,
     )
+  })
+
+  // --- caregivers: the patient, consent, dossier, transfer ---------------------------------------
+  // The current version of the form; a form in another version or language is the API's to record.
+  const formVersions = () => {
+    const current = deps.settings.consentForms.current(FORM_CODE)
+    return current ? [{ version: current, current: true }] : []
+  }
+  const formLanguages = () => {
+    const version = deps.settings.consentForms.current(FORM_CODE)
+    return version ? FORM_LANGUAGES.filter((language) => deps.settings.consentForms.check({ code: FORM_CODE, version, language }) === undefined) : []
+  }
+
+  app.get('/app/patients/:id', async (c) => {
+    const t = c.var.t
+    const session = c.var.session!
+    const patientId = c.req.param('id')
+    const vNummer = (c.req.query('v') ?? '').slice(0, 40)
+    const consents = await searchConsents(deps, ctxOf(c), patientId)
+    return page(
+      c,
+      t.patientPageTitle,
+      <>
+        <h1>
+          {t.patientPageTitle} {vNummer}
+        </h1>
+        <p>
+          {t.patientId}: {patientId}
+        </p>
+        <ConsentList t={t} bundle={consents} isCurrent={(code, version) => deps.settings.consentForms.isCurrent(code, version)} />
+        <ConsentForm t={t} session={session} vNummer={vNummer} versions={formVersions()} languages={formLanguages()} />
+        <UploadForm t={t} session={session} />
+        <AnnounceDepartureForm t={t} session={session} transfer={{ vNummer }} />
+      </>,
+    )
+  })
+
+  const MAGIC: Record<string, (b: Buffer) => boolean> = {
+    'application/pdf': (b) => b.subarray(0, 5).toString('latin1') === '%PDF-',
+    'image/jpeg': (b) => b[0] === 0xff && b[1] === 0xd8,
+    'image/png': (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  }
+
+  app.post('/app/consent', async (c) => {
+    const t = c.var.t
+    const form = await c.req.parseBody({ all: true })
+    const one = (name: string) => (typeof form[name] === 'string' ? (form[name] as string).trim() : '')
+    const many = (name: string) => ([] as unknown[]).concat(form[name] ?? []).filter((v): v is string => typeof v === 'string')
+    const vNummer = one('vnummer')
+    const refused = one('decision') === 'refused'
+    const version = one('version')
+    const language = one('language')
+    const handover = many('handover').filter((v) => (HANDOVER_RECIPIENTS as readonly string[]).includes(v))
+    const perspective = many('perspective').filter((v) => (PERSPECTIVE_RECIPIENTS as readonly string[]).includes(v))
+    const file = form.scan instanceof File && form.scan.size > 0 ? form.scan : undefined
+    const details: string[] = []
+    if (!vNummer) details.push(t.vNummer)
+    if (!formVersions().some((v) => v.version === version)) details.push(t.consentFormVersion)
+    if (!formLanguages().includes(language)) details.push(t.consentFormLanguage)
+    let scan: { contentType: string; data: Buffer } | undefined
+    if (file) {
+      const data = Buffer.from(await file.arrayBuffer())
+      const type = (FORM_TYPES as readonly string[]).includes(file.type) ? file.type : undefined
+      if (!type || !MAGIC[type]!(data)) details.push(`${t.consentScan}: ${t.consentScanHint}`)
+      else scan = { contentType: type, data }
+    } else if (!refused) details.push(`${t.consentScan}: ${t.consentScanHint}`)
+    if (!refused && handover.length + perspective.length === 0) details.push(t.consentHandoverTo)
+    if (details.length) return home(c, { problem: { message: t.invalidInput, details }, status: 422 })
+    const consent = consentFromForm({ vNummer, org: c.var.principal.org, refused, formVersion: version, formLanguage: language, handover, perspective, ...(scan ? { scan } : {}), now: deps.clock.now() })
+    let recorded
+    try {
+      const checked = await deps.validator.check(JSON.stringify(consent), { resourceType: 'Consent' })
+      if (!checked.ok) throw new OutcomeError(checked.status, checked.issues)
+      recorded = await recordConsent(deps, ctxOf(c), consent)
+    } catch (err) {
+      if (err instanceof OutcomeError && err.status >= 400 && err.status < 500 && err.status !== 401) {
+        const issues = err.outcome.issue.map((i) => i.diagnostics).filter((d): d is string => typeof d === 'string')
+        return home(c, { problem: { message: err.status === 403 ? t.refusedText : t.invalidInput, details: issues }, status: 422 })
+      }
+      throw err
+    }
+    return page(
+      c,
+      refused ? t.refusalRecorded : t.consentRecorded,
+      <>
+        <h1>{refused ? t.consentRefused : t.consentRecorded}</h1>
+        <p class="notice" role="status">
+          {refused ? t.refusalRecorded : t.consentRecorded}
+        </p>
+        {recorded.token ? await TokenHandout({ t, token: recorded.token.token, expiresAt: recorded.token.expiresAt, lang: c.var.lang }) : null}
+        <p class="no-print">
+          <a href="/">{t.backHome}</a>
+        </p>
+      </>,
+    )
+  })
+
+  app.post('/app/bundle', async (c) => {
+    const t = c.var.t
+    const ctx = ctxOf(c)
+    // Refused by role and organisation type before the file is read, as the API does.
+    await authoriseUploadAttempt(deps, ctx)
+    const form = await c.req.parseBody()
+    const file = form.file instanceof File ? form.file : undefined
+    if (!file || file.size === 0) return home(c, { uploadProblems: [{ entry: t.wholeFile, text: t.uploadHint }], status: 422 })
+    const text = await file.text()
+    let stored
+    try {
+      const checked = await deps.validator.check(text, { resourceType: 'Bundle', maxEntries: deps.settings.maxBundleEntries })
+      if (!checked.ok) throw new OutcomeError(checked.status, checked.issues)
+      const bundle = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as Bundle
+      const subject = checkHandoverBundle(bundle)
+      if ('issues' in subject) throw new OutcomeError(422, subject.issues)
+      stored = await uploadBundle(deps, ctx, bundle, subject)
+    } catch (err) {
+      if (err instanceof OutcomeError && err.status >= 400 && err.status < 500 && err.status !== 401) {
+        let types: (string | undefined)[] = []
+        try {
+          types = ((JSON.parse(text) as Bundle).entry ?? []).map((e) => (typeof e?.resource?.resourceType === 'string' ? e.resource.resourceType : undefined))
+        } catch {
+          types = []
+        }
+        return home(c, { uploadProblems: problemsPerEntry(t, err.outcome.issue, types), status: 422 })
+      }
+      throw err
+    }
+    return home(c, { done: <p class="notice" role="status">{`${t.uploaded} ${stored.version}.`}</p> })
   })
 
   // --- privacy officer --------------------------------------------------------------------------
