@@ -1,8 +1,12 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import AxeBuilder from '@axe-core/playwright'
+import * as jsqr from 'jsqr'
+import { PNG } from 'pngjs'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { exampleActionFlag, exampleHandoverBundle } from '../src/perspective/examples.js'
+import { newVNummer } from './support/fhir-builders.js'
 import { patientWithDossier, startWebApp, text, type WebTestApp } from './support/web-app.js'
 
 /**
@@ -13,6 +17,10 @@ import { patientWithDossier, startWebApp, text, type WebTestApp } from './suppor
  */
 
 const CHROMIUM = '/usr/bin/chromium'
+/** jsqr is CommonJS with a default export: found wherever the loader put it. */
+type Decode = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null
+const m = jsqr as unknown as { default?: Decode | { default?: Decode } }
+const jsQR: Decode = (typeof m.default === 'function' ? m.default : m.default?.default ?? (jsqr as unknown as Decode))
 const SCREENS = fileURLToPath(new URL('../docs/screens/', import.meta.url))
 const CANARY = 'CANARYbrowser9Z'
 
@@ -201,6 +209,55 @@ describe.skipIf(!existsSync(CHROMIUM))('the web application in a real browser', 
       await expectAccessible(page)
     } finally {
       await context.close()
+    }
+  })
+
+  it('the GZA doctor records consent with a scanned form, uploads the dossier, and the escort nurse opens it from the QR code on a phone', async () => {
+    const vNummer = newVNummer()
+    const { context, page } = await newPage()
+    let token = ''
+    try {
+      await signIn(page, 'A. Fictief-Gza')
+      const consent = page.getByRole('region', { name: 'Toestemming of weigering vastleggen' })
+      await consent.getByLabel('V-nummer').fill(vNummer)
+      await consent.getByLabel('Toestemming gegeven').check()
+      await consent.getByLabel(/Gescand ondertekend formulier/).setInputFiles({ name: 'toestemming.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% signed (fictional)\n%%EOF\n') })
+      await consent.getByRole('button', { name: 'Vastleggen' }).click()
+      await expect.poll(() => h1(page)).toBe('De toestemming is vastgelegd.')
+      await expectAccessible(page)
+      await page.screenshot({ path: `${SCREENS}consent-code.png`, fullPage: true })
+      // The QR code, read back from the pixels as a phone camera would.
+      const png = PNG.sync.read(await page.getByRole('img', { name: 'QR-code met de toestemmingscode' }).screenshot())
+      token = jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? ''
+      expect(token).toBe((await page.getByLabel('Toestemmingscode', { exact: true }).inputValue()).trim())
+
+      await page.getByRole('link', { name: 'Terug naar de startpagina' }).click()
+      const bundle = exampleHandoverBundle(vNummer, [exampleActionFlag('medical-escort-required')])
+      await page.getByLabel(/Dossierbestand/).setInputFiles({ name: 'dossier.json', mimeType: 'application/fhir+json', buffer: Buffer.from(JSON.stringify(bundle)) })
+      await page.getByRole('button', { name: 'Uploaden' }).click()
+      await expect.poll(() => page.getByRole('status').first().innerText()).toBe('Het dossier is opgeslagen als versie 1.')
+
+      await page.getByLabel('Nummer', { exact: true }).fill(vNummer)
+      await page.getByRole('button', { name: 'Zoeken' }).click()
+      await page.getByRole('link', { name: /Open patiënt/ }).click()
+      expect(await page.getByRole('region', { name: 'Toestemmingen' }).innerText()).toContain('Actief')
+      await expectAccessible(page)
+      await page.getByLabel('Ontvangende zorgorganisatie (URA-nummer)').fill('90000002')
+      await page.getByLabel('Geplande datum van overplaatsing').fill('2026-11-30')
+      await page.getByRole('button', { name: 'Overplaatsing aankondigen' }).click()
+      await expect.poll(() => page.getByRole('status').first().innerText()).toBe('De overplaatsing is aangekondigd.')
+      expect(await page.getByRole('region', { name: 'Door uw organisatie aangevraagd' }).innerText()).toContain(vNummer)
+    } finally {
+      await context.close()
+    }
+    const phone = await newPage({ phone: true })
+    try {
+      await signIn(phone.page, 'C. Fictief-Escorte')
+      await phone.page.getByLabel('Toestemmingscode').fill(token)
+      await phone.page.getByRole('button', { name: 'Dossier openen' }).click()
+      await expect.poll(() => h1(phone.page)).toBe('Medisch dossier')
+    } finally {
+      await phone.context.close()
     }
   })
 
