@@ -1,5 +1,6 @@
 import type { Bundle, Task } from '@medplum/fhirtypes'
 import { SYSTEM } from '../fhir/systems.js'
+import { AT_RISK_URL, DOSSIER_OPENED_URL } from '../tasks/task.service.js'
 import type { EmergencyReview } from '../consent/emergency.service.js'
 import type { DossierView } from './dossier-view.js'
 import { Csrf } from './layout.js'
@@ -9,8 +10,6 @@ import { telHref } from './perspective-view.js'
 import type { WebSession } from './session.js'
 import { formatDate, formatDateTime, type Lang } from './web-kit.js'
 
-const AT_RISK_URL = 'https://overdracht.nl/fhir/StructureDefinition/handover-at-risk'
-const DOSSIER_OPENED_URL = 'https://overdracht.nl/fhir/StructureDefinition/dossier-opened'
 
 /** The allow-listed fields of a task a page shows: codes, identifiers, dates. */
 export interface TaskRow {

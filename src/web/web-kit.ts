@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { Child } from 'hono/jsx'
+import { formatDateTime as formatAccessLogDateTime } from '../audit/access-log-page.js'
 import type { AppEnv } from '../http/app-env.js'
 import { en } from './messages.en.js'
 import { nl, type Messages } from './messages.nl.js'
@@ -52,12 +53,10 @@ export function formatDate(value: string | undefined, lang: Lang): string | unde
   return new Intl.DateTimeFormat(lang === 'nl' ? 'nl-NL' : 'en-GB', { timeZone: TIME_ZONE, day: 'numeric', month: 'long', year: 'numeric' }).format(at)
 }
 
-/** "24 november 2026, 10:15", Europe/Amsterdam. */
+/** "24 november 2026, 10:15", Europe/Amsterdam: the access log's own wording. */
 export function formatDateTime(value: string | Date | undefined, lang: Lang): string | undefined {
   if (!value) return undefined
   const at = value instanceof Date ? value : new Date(value)
   if (Number.isNaN(at.getTime())) return undefined
-  return new Intl.DateTimeFormat(lang === 'nl' ? 'nl-NL' : 'en-GB', {
-    timeZone: TIME_ZONE, day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
-  }).format(at)
+  return formatAccessLogDateTime(at, lang)
 }
