@@ -101,6 +101,43 @@ describe('a GZA doctor on the pages', () => {
     expect(html).toContain(vNummer)
   })
 
+  it('emergency access needs a reason of 20 characters, and then opens the dossier for the privacy officer to review', async () => {
+    const dji = new CookieJar(w.baseUrl)
+    const djiHome = await text(await dji.signIn('dev-dji-verpleegkundige'))
+    const found = await w.t.get(`/fhir/Patient?identifier=${encodeURIComponent(`https://overdracht.nl/fhir/NamingSystem/v-nummer|${vNummer}`)}`, { as: 'gzaDoctor' })
+    const patientId = ((await found.json()) as { entry: { resource: { id: string } }[] }).entry[0]!.resource.id
+    const short = await dji.postForm(`/app/patients/${patientId}/emergency`, { _csrf: dji.csrfOf(djiHome), reason: 'too short' })
+    expect(short.status, await text(short)).toBe(422)
+    expect(await text(short)).toContain('minstens 20 tekens')
+    const res = await dji.postForm(`/app/patients/${patientId}/emergency`, { _csrf: dji.csrfOf(djiHome), reason: 'Patient collapsed on arrival, need the medication list now' })
+    expect(res.status, await text(res)).toBe(200)
+    expect(await text(res)).toContain('<h1>Medisch dossier</h1>')
+    const officer = new CookieJar(w.baseUrl)
+    const officerHome = await text(await officer.signIn('dev-gza-privacy'))
+    expect(officerHome).toContain('Patient collapsed on arrival')
+    // The audit search by patient and period: the emergency read is in it.
+    const log = await officer.fetch(`/app/access-log?patient=${patientId}&from=2026-11-01&to=2026-11-30`)
+    expect(log.status, await text(log)).toBe(200)
+    expect(await text(log)).toContain('Noodtoegang')
+    const empty = await officer.fetch(`/app/access-log?patient=${patientId}&from=2026-10-01&to=2026-10-31`)
+    expect(await text(empty)).toContain('Deze lijst is leeg')
+  })
+
+  it('withdraws the consent on the patient page, and the escort nurse’s code stops working at once', async () => {
+    const found = await text(await doctor.fetch(`/app/patients?kind=v-nummer&value=${vNummer}`))
+    const path = /href="(\/app\/patients\/[^"?]+\?v=[^"]+)"/.exec(found)![1]!.replace(/&amp;/g, '&')
+    const patientPage = await text(await doctor.fetch(path))
+    const action = /action="(\/app\/consents\/[^"]+\/withdraw)"/.exec(patientPage)![1]!
+    const res = await doctor.postForm(action, { _csrf: doctor.csrfOf(patientPage) })
+    expect(res.status, await text(res)).toBe(200)
+    expect(await text(res)).toContain('De toestemming is ingetrokken.')
+    expect(await text(await doctor.fetch(path))).toContain('Ingetrokken')
+    const nurse = new CookieJar(w.baseUrl)
+    const nurseHome = await text(await nurse.signIn('dev-escort-verpleegkundige'))
+    const dossier = await nurse.postForm('/app/dossier', { _csrf: nurse.csrfOf(nurseHome), token })
+    expect(dossier.status, await text(dossier)).toBe(403)
+  })
+
   it('a regievoerder cannot upload a dossier on the pages: refused before the file is read', async () => {
     const regie = new CookieJar(w.baseUrl)
     const regieHome = await text(await regie.signIn('dev-regievoerder'))

@@ -196,7 +196,7 @@ export async function TokenHandout({ t, token, expiresAt, lang }: { t: Messages;
   )
 }
 
-export function ConsentList({ t, bundle, isCurrent }: { t: Messages; bundle: Bundle; isCurrent: (code: string, version: string) => boolean }) {
+export function ConsentList({ t, session, bundle, isCurrent }: { t: Messages; session: WebSession; bundle: Bundle; isCurrent: (code: string, version: string) => boolean }) {
   const lang = t.lang as Lang
   const consents = (bundle.entry ?? []).map((e) => e.resource as Consent).filter((c) => c?.resourceType === 'Consent')
   const active = consents.some((c) => c.status === 'active')
@@ -216,6 +216,7 @@ export function ConsentList({ t, bundle, isCurrent }: { t: Messages; bundle: Bun
               <th scope="col">{t.consentRecordedAt}</th>
               <th scope="col">{t.consentFormVersion}</th>
               <th scope="col">{t.consentScan}</th>
+              <th scope="col">{t.withdrawColumn}</th>
             </tr>
           </thead>
           <tbody>
@@ -230,12 +231,46 @@ export function ConsentList({ t, bundle, isCurrent }: { t: Messages; bundle: Bun
                     {form?.code && form.version && !isCurrent(form.code, form.version) ? <strong> ({t.formOutdated})</strong> : null}
                   </td>
                   <td>{c.sourceAttachment ? t.formAttached : c.status === 'active' ? <strong>{t.formMissing}</strong> : '—'}</td>
+                  <td>
+                    {c.status === 'active' && c.id ? (
+                      <form method="post" action={`/app/consents/${encodeURIComponent(c.id)}/withdraw`}>
+                        <Csrf session={session} />
+                        <button type="submit" class="secondary">
+                          {t.withdrawButton}
+                        </button>
+                      </form>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
                 </tr>
               )
             })}
           </tbody>
         </table>
       ) : null}
+    </section>
+  )
+}
+
+export function EmergencyForm({ t, session, patientId }: { t: Messages; session: WebSession; patientId: string }) {
+  return (
+    <section aria-labelledby="emergency-heading">
+      <h2 id="emergency-heading">{t.emergencyTitle}</h2>
+      <p>{t.emergencyIntro}</p>
+      <form class="stack" method="post" action={`/app/patients/${encodeURIComponent(patientId)}/emergency`}>
+        <Csrf session={session} />
+        <div>
+          <label for="e-reason">
+            {t.emergencyReason}
+            <span class="hint" id="e-hint">{t.emergencyReasonHint}</span>
+          </label>
+          <textarea id="e-reason" name="reason" required minlength={20} maxlength={2000} rows={3} aria-describedby="e-hint" />
+        </div>
+        <div>
+          <button type="submit">{t.emergencyButton}</button>
+        </div>
+      </form>
     </section>
   )
 }

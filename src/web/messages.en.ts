@@ -233,4 +233,15 @@ export const en: Messages = {
   transferButton: 'Announce transfer',
   transferAnnounced: 'The transfer has been announced.',
   openPatient: 'Open patient',
+
+  periodFrom: 'From (date, optional)',
+  periodTo: 'Up to and including (date, optional)',
+  withdrawColumn: 'Withdraw',
+  withdrawButton: 'Withdraw consent',
+  withdrawn: 'The consent has been withdrawn. Every code made under it no longer works.',
+  emergencyTitle: 'Emergency access',
+  emergencyIntro: 'Only in a conflict of duties: you open the dossier without a code. This is logged and reviewed by the privacy officer.',
+  emergencyReason: 'Reason for emergency access',
+  emergencyReasonHint: 'Describe the reason in at least 20 characters.',
+  emergencyButton: 'Open the dossier with emergency access',
 }

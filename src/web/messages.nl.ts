@@ -231,6 +231,17 @@ export const nl = {
   transferButton: 'Overplaatsing aankondigen',
   transferAnnounced: 'De overplaatsing is aangekondigd.',
   openPatient: 'Open patiënt',
+
+  periodFrom: 'Vanaf (datum, optioneel)',
+  periodTo: 'Tot en met (datum, optioneel)',
+  withdrawColumn: 'Intrekken',
+  withdrawButton: 'Toestemming intrekken',
+  withdrawn: 'De toestemming is ingetrokken. Elke code die ermee is gemaakt werkt niet meer.',
+  emergencyTitle: 'Noodtoegang',
+  emergencyIntro: 'Alleen bij een conflict van plichten: u opent het dossier zonder code. Dit wordt vastgelegd en beoordeeld door de privacyfunctionaris.',
+  emergencyReason: 'Reden voor noodtoegang',
+  emergencyReasonHint: 'Beschrijf de reden in minstens 20 tekens.',
+  emergencyButton: 'Dossier openen met noodtoegang',
 }
 
 export type Messages = typeof nl

@@ -428,6 +428,14 @@ export function AccessLogForm({ t }: { t: Messages }) {
           <input id="patient" name="patient" required autocomplete="off" maxlength={64} />
         </div>
         <div>
+          <label for="from">{t.periodFrom}</label>
+          <input id="from" name="from" type="date" />
+        </div>
+        <div>
+          <label for="to">{t.periodTo}</label>
+          <input id="to" name="to" type="date" />
+        </div>
+        <div>
           <button type="submit">{t.accessLogButton}</button>
         </div>
       </form>

@@ -1,11 +1,11 @@
-import type { Bundle, Patient, Task } from '@medplum/fhirtypes'
+import type { Bundle, Consent, Patient, Task } from '@medplum/fhirtypes'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { getCookie, setCookie } from 'hono/cookie'
 import { auditContext } from '../access/enforce.js'
 import { renderAccessLogHtml } from '../audit/access-log-page.js'
 import { rowToAccessLogEntry } from '../audit/access-log.js'
-import { readPatientLog } from '../audit/audit-query.service.js'
+import { parseDateParams, readPatientLog } from '../audit/audit-query.service.js'
 import { tokenSettings, verifyConsentToken } from '../consent/consent-token.js'
 import { closeEmergencyReview, listEmergencyReviews } from '../consent/emergency.service.js'
 import type { Deps } from '../deps.js'
@@ -13,8 +13,8 @@ import { OutcomeError } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
 import { authoriseUploadAttempt, readDossier, uploadBundle } from '../handover/handover.service.js'
 import { checkHandoverBundle } from '../handover/intake.js'
-import { recordConsent, searchConsents } from '../consent/consent.service.js'
-import { ConsentForm, ConsentList, consentFromForm, FORM_CODE, FORM_LANGUAGES, FORM_TYPES, HANDOVER_RECIPIENTS, PERSPECTIVE_RECIPIENTS, problemsPerEntry, TokenHandout, UploadForm } from './caregiver.js'
+import { recordConsent, searchConsents, withdrawConsent } from '../consent/consent.service.js'
+import { ConsentForm, ConsentList, EmergencyForm, consentFromForm, FORM_CODE, FORM_LANGUAGES, FORM_TYPES, HANDOVER_RECIPIENTS, PERSPECTIVE_RECIPIENTS, problemsPerEntry, TokenHandout, UploadForm } from './caregiver.js'
 import { accessPointOf, claimsToPrincipal } from '../http/caller-auth.js'
 import { searchPatients } from '../patient/patient.service.js'
 import { readPerspective } from '../perspective/perspective.service.js'
@@ -242,7 +242,8 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     const principal = c.var.principal
     const ctx = ctxOf(c)
     const done = c.req.query('done')
-    const notice = done === 'announced' ? t.announced : done === 'review-closed' ? t.reviewClosed : done === 'transfer' ? t.transferAnnounced : undefined
+    const notice =
+      done === 'announced' ? t.announced : done === 'review-closed' ? t.reviewClosed : done === 'transfer' ? t.transferAnnounced : done === 'withdrawn' ? t.withdrawn : undefined
     // A list the rules refuse (a caregiver the BIG register does not confirm) is shown as refused, not as an error page.
     let refusedList = false
     const rowsOf = async (q: { owner: string } | { requester: string }) => {
@@ -477,12 +478,33 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
         <p>
           {t.patientId}: {patientId}
         </p>
-        <ConsentList t={t} bundle={consents} isCurrent={(code, version) => deps.settings.consentForms.isCurrent(code, version)} />
+        <ConsentList t={t} session={session} bundle={consents} isCurrent={(code, version) => deps.settings.consentForms.isCurrent(code, version)} />
         <ConsentForm t={t} session={session} vNummer={vNummer} versions={formVersions()} languages={formLanguages()} />
         <UploadForm t={t} session={session} />
         <AnnounceDepartureForm t={t} session={session} transfer={{ vNummer }} />
+        <EmergencyForm t={t} session={session} patientId={patientId} />
       </>,
     )
+  })
+
+  app.post('/app/consents/:id/withdraw', async (c) => {
+    await withdrawConsent(deps, ctxOf(c), c.req.param('id'), { resourceType: 'Consent', status: 'inactive' } as Consent, undefined)
+    return c.redirect('/?done=withdrawn', 303)
+  })
+
+  // P2: emergency access with its reason; readDossier decides, opens the window and the review.
+  app.post('/app/patients/:id/emergency', async (c) => {
+    const form = await c.req.parseBody()
+    const reason = typeof form.reason === 'string' ? form.reason.trim().slice(0, 2000) : ''
+    let stored
+    try {
+      stored = await readDossier(deps, ctxOf(c), { patientId: c.req.param('id') }, { consentToken: undefined, emergencyReason: reason })
+    } catch (err) {
+      if (err instanceof OutcomeError && err.status === 400) return message(c, c.var.t.invalidInput, c.var.t.emergencyReasonHint, 422)
+      throw err
+    }
+    const view = dossierView(JSON.parse(stored.text) as Bundle)
+    return page(c, c.var.t.dossierTitle, <DossierPage t={c.var.t} view={view} version={stored.version} />)
   })
 
   const MAGIC: Record<string, (b: Buffer) => boolean> = {
@@ -589,10 +611,23 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
   app.get('/app/access-log', async (c) => {
     const patientId = (c.req.query('patient') ?? '').trim()
     if (!patientId) return c.redirect('/', 303)
-    const rows = await readPatientLog(deps, ctxOf(c), patientId, {}, 'access-log')
+    // The audit search by patient and period: the same log, for the days asked (Europe/Amsterdam).
+    const day = (name: string) => (/^\d{4}-\d{2}-\d{2}$/.test(c.req.query(name) ?? '') ? c.req.query(name)! : undefined)
+    const from = day('from')
+    const to = day('to')
+    const period = parseDateParams([...(from ? [`ge${from}`] : []), ...(to ? [`le${to}`] : [])])
+    const rows = await readPatientLog(deps, ctxOf(c), patientId, period, 'access-log')
     // The printable page is self-contained (its own inline style sheet), as served to the API.
     c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-    return c.html(renderAccessLogHtml(rows.map(rowToAccessLogEntry), { lang: c.var.lang, patientId, generatedAt: deps.clock.now() }))
+    return c.html(
+      renderAccessLogHtml(rows.map(rowToAccessLogEntry), {
+        lang: c.var.lang,
+        patientId,
+        generatedAt: deps.clock.now(),
+        ...(period.from ? { from: period.from } : {}),
+        ...(period.to ? { to: period.to } : {}),
+      }),
+    )
   })
 
   return app
