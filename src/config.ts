@@ -208,6 +208,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (auth !== undefined && !publicBaseUrl) {
       throw new ConfigError('OVERDRACHT_PUBLIC_BASE_URL is required with OVERDRACHT_OIDC_ISSUER (the redirect URI and cookies are bound to it)')
     }
+    if (auth !== undefined && !baseUrl.startsWith('https:')) {
+      throw new ConfigError('OVERDRACHT_PUBLIC_BASE_URL must be https with OVERDRACHT_OIDC_ISSUER (session cookies are Secure)')
+    }
     web = { baseUrl, oidc: { issuer: oidcIssuer, clientId: oidcClientId, clientSecret: oidcClientSecret, scope: env.OVERDRACHT_OIDC_SCOPE || 'openid profile' }, sessionIdleMs, sessionAbsoluteMs }
   } else if (auth === undefined) {
     web = { baseUrl, oidc: 'development', sessionIdleMs, sessionAbsoluteMs }

@@ -51,6 +51,7 @@ const SESSION_ID = /^[A-Za-z0-9_-]{43}$/
 
 export async function startPendingSignIn(deps: Deps, web: WebSettings, c: Context, pending: PendingSignIn): Promise<void> {
   const now = deps.clock.now()
+  await purgeWebSessions(deps.db, now, new Date(now.getTime() - web.sessionIdleMs))
   const id = newSecret()
   await insertWebSession(deps.db, {
     id_hash: hashSessionId(id),

@@ -466,8 +466,12 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     const t = c.var.t
     const session = c.var.session!
     const patientId = c.req.param('id')
-    const vNummer = (c.req.query('v') ?? '').slice(0, 40)
     const consents = await searchConsents(deps, ctxOf(c), patientId)
+    // The V-nummer as the service holds it (on the patient's consents), else as the search found it.
+    const held = (consents.entry ?? [])
+      .map((e) => (e.resource as Consent | undefined)?.patient?.identifier)
+      .find((i) => i?.system === SYSTEM.vNummer)?.value
+    const vNummer = held ?? (c.req.query('v') ?? '').slice(0, 40)
     return page(
       c,
       t.patientPageTitle,
