@@ -132,6 +132,16 @@ describe('the escort nurse', () => {
     expect(res.headers.get('cache-control')).toBe('no-store')
   })
 
+  it('the camera scan is a script file of this service, an enhancement of a form that works by typing', async () => {
+    const { j, html } = await signIn('dev-escort-verpleegkundige')
+    expect(html).toContain('<script src="/assets/scan.js" defer="">')
+    expect(html).toContain('<label for="token">Toestemmingscode</label>')
+    const script = await j.fetch('/assets/scan.js')
+    expect(script.status, await text(script)).toBe(200)
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/)
+    expect(await text(script)).toContain('BarcodeDetector')
+  })
+
   it('a wrong code is refused and the page holds nothing of the bundle', async () => {
     const { j, html } = await signIn('dev-escort-verpleegkundige')
     const res = await j.postForm('/app/dossier', { _csrf: j.csrfOf(html), token: `${patient.consentToken.slice(0, -4)}AAAA` })

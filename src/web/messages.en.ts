@@ -144,6 +144,7 @@ export const en: Messages = {
   openDossierTitle: 'Open a dossier',
   openDossierIntro: 'Enter the consent code the caregiver gave you.',
   consentTokenLabel: 'Consent code',
+  scanButton: 'Scan the QR code with the camera',
   openDossierButton: 'Open dossier',
   dossierTitle: 'Medical dossier',
   dossierPrint: 'This page is for reading or printing; the browser does not keep it.',

@@ -142,6 +142,7 @@ export const nl = {
   openDossierTitle: 'Dossier openen',
   openDossierIntro: 'Voer de toestemmingscode in die u van de zorgverlener hebt gekregen.',
   consentTokenLabel: 'Toestemmingscode',
+  scanButton: 'QR-code scannen met de camera',
   openDossierButton: 'Dossier openen',
   dossierTitle: 'Medisch dossier',
   dossierPrint: 'Deze pagina is bedoeld om te lezen of af te drukken; de browser bewaart haar niet.',

@@ -247,10 +247,12 @@ export function OpenDossierForm({ t, session, refused }: { t: Messages; session:
           <label for="token">{t.consentTokenLabel}</label>
           <textarea id="token" name="token" required rows={3} autocomplete="off" spellcheck={false} />
         </div>
+        <div id="scan-slot" data-label={t.scanButton} />
         <div>
           <button type="submit">{t.openDossierButton}</button>
         </div>
       </form>
+      <script src="/assets/scan.js" defer />
     </section>
   )
 }

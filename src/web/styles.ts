@@ -53,6 +53,8 @@ dl.facts dd { margin: 0; }
 .people { list-style: none; padding: 0; display: grid; gap: .6rem; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); }
 .people li { border: 2px solid #555; border-radius: 4px; padding: .7rem; }
 .people button { width: 100%; margin-top: .4rem; }
+.scan-video { display: block; width: 100%; max-width: 24rem; margin-top: .5rem; border: 2px solid #555; }
+.scan-video[hidden] { display: none; }
 .qr { margin: .5rem 0; }
 .qr svg { width: 16rem; height: 16rem; max-width: 100%; display: block; }
 textarea[readonly] { font-family: "DejaVu Sans Mono", monospace; font-size: .85rem; word-break: break-all; }

@@ -39,6 +39,7 @@ import {
 import { perspectiveView } from './perspective-view.js'
 import { cookieSecurity, csrfTokenMatches, endSession, findSession, startPendingSignIn, startSession, takePending, type WebSession } from './session.js'
 import { APP_CSS } from './styles.js'
+import { SCAN_JS } from './scan-script.js'
 import { messagesFor, pageCsp, renderPage, type Lang, type WebEnv } from './web-kit.js'
 import type { WebSettings } from './web-settings.js'
 
@@ -172,6 +173,12 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     c.header('Cache-Control', 'public, max-age=3600')
     c.header('Content-Type', 'text/css; charset=utf-8')
     return c.body(APP_CSS)
+  })
+
+  app.get('/assets/scan.js', (c) => {
+    c.header('Cache-Control', 'public, max-age=3600')
+    c.header('Content-Type', 'text/javascript; charset=utf-8')
+    return c.body(SCAN_JS)
   })
 
   if (dev) app.route('/dev-idp', dev.routes)
