@@ -142,6 +142,12 @@ describe('the escort nurse', () => {
     expect(await text(script)).toContain('BarcodeDetector')
   })
 
+  it('the language switch on the answer to a form leads to a page, not back to the form post', async () => {
+    const { j, html } = await signIn('dev-escort-verpleegkundige')
+    const page = await text(await j.postForm('/app/dossier', { _csrf: j.csrfOf(html), token: patient.consentToken }))
+    expect(page).toContain('<a href="/?lang=en" lang="en" hreflang="en">English</a>')
+  })
+
   it('a wrong code is refused and the page holds nothing of the bundle', async () => {
     const { j, html } = await signIn('dev-escort-verpleegkundige')
     const res = await j.postForm('/app/dossier', { _csrf: j.csrfOf(html), token: `${patient.consentToken.slice(0, -4)}AAAA` })

@@ -127,7 +127,7 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
   const page = (c: C, title: string, body: unknown, status: Parameters<typeof renderPage>[2] = 200) =>
     renderPage(
       c,
-      <Layout t={c.var.t} title={title} session={c.var.session} path={c.req.url.slice(c.req.url.indexOf(c.req.path))} developmentMode={developmentMode}>
+      <Layout t={c.var.t} title={title} session={c.var.session} path={c.req.method === 'GET' ? c.req.url.slice(c.req.url.indexOf(c.req.path)) : '/'} developmentMode={developmentMode}>
         {body as never}
       </Layout>,
       status,
