@@ -7,6 +7,7 @@ import * as jobRun from './2026-11-24T0940_job_run.js'
 import * as careRelationship from './2026-12-01T0900_care_relationship.js'
 import * as partitionFunctionDefiner from './2026-12-01T1000_partition_function_definer.js'
 import * as resourceHistory from './2026-12-01T1100_resource_history.js'
+import * as webSession from './2026-12-01T1200_web_session.js'
 import * as subscriptionOutbox from './2026-12-01T1300_subscription_outbox.js'
 import * as escortCard from './2026-12-01T1310_escort_card.js'
 
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01T0900_care_relationship': careRelationship,
   '2026-12-01T1000_partition_function_definer': partitionFunctionDefiner,
   '2026-12-01T1100_resource_history': resourceHistory,
+  '2026-12-01T1200_web_session': webSession,
   '2026-12-01T1300_subscription_outbox': subscriptionOutbox,
   '2026-12-01T1310_escort_card': escortCard,
 }

@@ -26,6 +26,7 @@ import { openApiDocument } from './http/openapi.js'
 import { requestContext } from './http/request-context.js'
 import { noStore } from './http/security-headers.js'
 import { methodNotAllowed, negotiate, optionsAndCors } from './http/rest.js'
+import { webRoutes } from './web/web.routes.js'
 
 export const VERSION = '0.1.0'
 
@@ -140,6 +141,9 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     return c.body(null, 204)
   })
   app.route('/admin', admin)
+
+  // The web application, on the same services and rules (src/web/); only when sign-in is configured.
+  if (deps.web) app.route('/', webRoutes(deps, deps.web) as unknown as Hono<AppEnv>)
 
   app.onError(outcomeErrorHandler)
   // A path the app has, with a method it lacks: 405 with Allow; anything else: 404.

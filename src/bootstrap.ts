@@ -63,5 +63,6 @@ export async function buildDeps(config: Config, logger: Logger, clock: Clock): P
     validator: createFhirValidator({ threads: config.validationThreads }),
     metrics,
     settings: config.settings,
+    ...(config.web ? { web: config.web } : {}),
   }
 }

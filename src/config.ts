@@ -7,6 +7,7 @@ import { DEFAULT_NOTIFY_SETTINGS, DEFAULT_SETTINGS, type Settings } from './deps
 import type { DatabaseTarget } from './db/database.js'
 import { sensitiveCategories } from './consent/sensitive-categories.js'
 import { consentFormCatalogue } from './consent/consent-forms.js'
+import type { WebSettings } from './web/web-settings.js'
 
 export const DEV_DEPARTURE_AUTHORITY = '90000004'
 
@@ -28,6 +29,8 @@ export interface Config {
   validationThreads: number
   /** The Prometheus listener; undefined: off. */
   metrics: { port: number; host: string; token: string | undefined } | undefined
+  /** The web application's sign-in; undefined: no pages (an identity provider for the API but none for people). */
+  web: WebSettings | undefined
   settings: Settings
 }
 
@@ -188,6 +191,30 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   } else if (env.OVERDRACHT_METRICS_TOKEN || env.OVERDRACHT_METRICS_HOST) {
     throw new ConfigError('OVERDRACHT_METRICS_TOKEN and OVERDRACHT_METRICS_HOST need OVERDRACHT_METRICS_PORT')
   }
+  const oidcIssuer = env.OVERDRACHT_OIDC_ISSUER || undefined
+  const oidcClientId = env.OVERDRACHT_OIDC_CLIENT_ID || undefined
+  const oidcClientSecret = env.OVERDRACHT_OIDC_CLIENT_SECRET || undefined
+  let web: WebSettings | undefined
+  const sessionIdleMs = positiveInt(env, 'OVERDRACHT_SESSION_IDLE_MINUTES', 30) * 60_000
+  const sessionAbsoluteMs = positiveInt(env, 'OVERDRACHT_SESSION_MAX_HOURS', 12) * 3600_000
+  const baseUrl = publicBaseUrl ?? `http://localhost:${port}`
+  if (oidcIssuer || oidcClientId || oidcClientSecret) {
+    if (!oidcIssuer || !oidcClientId || !oidcClientSecret) {
+      throw new ConfigError('Set all of OVERDRACHT_OIDC_ISSUER, OVERDRACHT_OIDC_CLIENT_ID and OVERDRACHT_OIDC_CLIENT_SECRET, or none')
+    }
+    if (!isUrl(oidcIssuer, ['https:']) && !(auth === undefined && isUrl(oidcIssuer, ['http:']))) {
+      throw new ConfigError('OVERDRACHT_OIDC_ISSUER must be an https URL')
+    }
+    if (auth !== undefined && !publicBaseUrl) {
+      throw new ConfigError('OVERDRACHT_PUBLIC_BASE_URL is required with OVERDRACHT_OIDC_ISSUER (the redirect URI and cookies are bound to it)')
+    }
+    if (auth !== undefined && !baseUrl.startsWith('https:')) {
+      throw new ConfigError('OVERDRACHT_PUBLIC_BASE_URL must be https with OVERDRACHT_OIDC_ISSUER (session cookies are Secure)')
+    }
+    web = { baseUrl, oidc: { issuer: oidcIssuer, clientId: oidcClientId, clientSecret: oidcClientSecret, scope: env.OVERDRACHT_OIDC_SCOPE || 'openid profile' }, sessionIdleMs, sessionAbsoluteMs }
+  } else if (auth === undefined) {
+    web = { baseUrl, oidc: 'development', sessionIdleMs, sessionAbsoluteMs }
+  }
   return {
     port,
     host: env.HOST || '127.0.0.1',
@@ -210,6 +237,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: env.OVERDRACHT_LOG_LEVEL || 'info',
     shutdownGraceMs: positiveInt(env, 'OVERDRACHT_SHUTDOWN_GRACE_SECONDS', 15) * 1000,
     metrics,
+    web,
     validationThreads: env.OVERDRACHT_VALIDATION_THREADS === '0' ? 0 : positiveInt(env, 'OVERDRACHT_VALIDATION_THREADS', Math.max(1, Math.min(4, availableParallelism() - 1))),
     settings: {
       ...DEFAULT_SETTINGS,

@@ -10,6 +10,7 @@ import type { CallerKeys } from './http/caller-auth.js'
 import type { Metrics } from './metrics/metrics.js'
 import { DEFAULT_SENSITIVE_CATEGORIES, type SensitiveCategories } from './consent/sensitive-categories.js'
 import { DEFAULT_CONSENT_FORMS, type ConsentFormCatalogue } from './consent/consent-forms.js'
+import type { WebSettings } from './web/web-settings.js'
 
 /** Behaviour settings the app needs; read from the environment by server.ts only. */
 export interface Settings {
@@ -122,4 +123,6 @@ export interface Deps {
   validator: FhirValidator
   metrics: Metrics
   settings: Settings
+  /** The web application's sign-in; undefined: the service serves no pages. */
+  web?: WebSettings
 }

@@ -223,10 +223,24 @@ export interface EscortCardTable {
   expires_at: Timestamp
 }
 
+/** A web session, or a sign-in under way (`kind` pending). Only the hash of the cookie's id is kept. */
+export interface WebSessionTable {
+  id_hash: string
+  kind: 'pending' | 'session'
+  principal: ColumnType<unknown | null, string | null, string | null>
+  csrf_token: string | null
+  login: ColumnType<unknown | null, string | null, string | null>
+  id_token: string | null
+  created_at: Timestamp
+  last_seen_at: Timestamp
+  expires_at: Timestamp
+}
+
 export interface Database {
   escort_card: EscortCardTable
   subscription: SubscriptionTable
   notification: NotificationTable
+  web_session: WebSessionTable
   job_run: JobRunTable
   care_relationship: CareRelationshipTable
   task: TaskTable
@@ -254,3 +268,4 @@ export type PerspectiveRow = Selectable<PerspectiveTable>
 export type CareRelationshipRow = Selectable<CareRelationshipTable>
 export type SubscriptionRow = Selectable<SubscriptionTable>
 export type NotificationRow = Selectable<NotificationTable>
+export type WebSessionRow = Selectable<WebSessionTable>
