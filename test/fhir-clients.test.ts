@@ -260,7 +260,7 @@ describe('what used to break generic client code, through the clients', () => {
     expect(counted.entry).toBeUndefined()
   })
 
-  it('a notified-pull Task is put by identifier twice with fhir-kit-client: created, then updated', async () => {
+  it('a notified-pull Task is put by identifier twice by its requester with fhir-kit-client: created, then updated; the receiver accepts it by id', async () => {
     const gza = await kit('gzaDoctor')
     const identifier = `urn:ietf:rfc:3986|urn:uuid:${crypto.randomUUID()}`
     const [system, value] = [identifier.slice(0, identifier.indexOf('|')), identifier.slice(identifier.indexOf('|') + 1)]
@@ -278,10 +278,13 @@ describe('what used to break generic client code, through the clients', () => {
     }
     const created = (await gza.update({ resourceType: 'Task', searchParams: { identifier }, body: body as never })) as unknown as Task
     expect(responseOf(created).status).toBe(201)
+    const moved = (await gza.update({ resourceType: 'Task', searchParams: { identifier }, body: { ...body, executionPeriod: { start: inDays(6) } } as never })) as unknown as Task
+    expect(responseOf(moved).status).toBe(200)
+    expect(moved.id).toBe(created.id)
+    // The receiver changes it by id, as an owner does.
     const dji = await kit('djiNurse')
-    const accepted = (await dji.update({ resourceType: 'Task', searchParams: { identifier }, body: { ...body, status: 'accepted' } as never })) as unknown as Task
-    expect(responseOf(accepted).status).toBe(200)
-    expect(accepted.id).toBe(created.id)
+    const accepted = (await dji.update({ resourceType: 'Task', id: created.id!, body: { ...moved, status: 'accepted' } as never })) as unknown as Task
+    expect(accepted.status).toBe('accepted')
   })
 
   it('an unsupported method gets 405 and XML gets 406 through fhir-kit-client, each with an OperationOutcome', async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SYSTEM } from '../src/fhir/systems.js'
 import { validateFhirResource } from '../src/fhir/validation.js'
 import { TASK_BUSINESS_STATUS_SYSTEM, TASK_INPUT_SYSTEM } from '../src/tasks/task-resource.js'
-import { taskResource } from './support/fhir-builders.js'
+import { consentResource, newVNummer, taskResource } from './support/fhir-builders.js'
 import { URA } from './support/people.js'
 import { patientWithDossier as scenarioPatientWithDossier } from './support/scenarios.js'
 import { createTestApp, type TestApp } from './support/test-app.js'
@@ -175,9 +175,24 @@ describe('search that pages, counts and says what it ignores', () => {
     expect(((await strict.json()) as OperationOutcome).issue[0]!.diagnostics).toContain('_sort')
   })
 
-  it('a _count that is not a number, and a _page the service did not hand out, get 400', async () => {
-    for (const q of ['_count=ten', '_page=not-a-position', `_page=${Buffer.from('{"s":1}').toString('base64url')}`]) {
+  it('a _count that is not a number, and a _page the service did not hand out, get 400 and never 500', async () => {
+    const page = (position: unknown) => `_page=${Buffer.from(JSON.stringify(position)).toString('base64url')}`
+    const forged = [
+      '_count=ten',
+      '_page=not-a-position',
+      page({ s: 1 }),
+      page({ s: 'garbage', c: 'x', i: 'y' }),
+      page({ s: '2026-01-01 00:00:00+00', c: '2026-01-01 00:00:00+00', i: 'a\u0000b' }),
+      page({ s: '2026-02-31 00:00:00+00', c: '2026-01-01 00:00:00+00', i: crypto.randomUUID() }),
+      page({ s: "2026-01-01 00:00:00+00'; drop table task; --", c: '2026-01-01 00:00:00+00', i: crypto.randomUUID() }),
+    ]
+    for (const q of forged) {
       const res = await t.get(`/fhir/Task?owner=${URA.escort}&${q}`, { as: 'escortNurse' })
+      expect(res.status, `${q}: ${await text(res)}`).toBe(400)
+    }
+    const p = await patientWithDossier()
+    for (const q of [page({ t: '2026-13-45 99:99:99+00', i: '1' }), page({ t: '2026-01-01 00:00:00+00', i: '9999999999999999999' })]) {
+      const res = await t.get(`/fhir/AuditEvent?patient=${p.patientId}&${q}`, { as: 'privacyOfficer' })
       expect(res.status, `${q}: ${await text(res)}`).toBe(400)
     }
   })
@@ -249,13 +264,20 @@ describe('Tasks round-trip and the notified-pull shape', () => {
     expect(task.input?.map((i) => i.valueReference?.reference)).toEqual([`Bundle/${p.bundleId}`, `Patient/${p.patientId}`])
     expect(task.businessStatus?.coding?.[0]?.code).toBe('dossier-available')
 
-    // The receiver finds it by identifier and accepts it by identifier.
+    // The requester changes it by identifier; the receiver finds it by identifier and accepts it by id.
+    const moved = await t.put(q, { as: 'gzaDoctor', body: { ...body, executionPeriod: { start: inDays(4) } } })
+    expect(moved.status, await text(moved)).toBe(200)
+    expect(((await moved.json()) as Task).id).toBe(task.id)
+    expect(moved.headers.get('etag')).toBe('W/"2"')
     const found = await t.get(`/fhir/Task?owner=${URA.dji}&${q.slice(q.indexOf('?') + 1)}`, { as: 'djiNurse' })
-    expect(((await found.json()) as Bundle).entry!.map((e) => e.resource!.id)).toEqual([task.id])
-    const accepted = await t.put(q, { as: 'djiNurse', body: { ...body, status: 'accepted', businessStatus: { coding: [{ system: TASK_BUSINESS_STATUS_SYSTEM, code: 'received' }] } } })
+    const listed = ((await found.json()) as Bundle<Task>).entry!.map((e) => e.resource!)
+    expect(listed.map((r) => r.id)).toEqual([task.id])
+    const accepted = await t.put(`/fhir/Task/${task.id}`, {
+      as: 'djiNurse',
+      body: { ...listed[0]!, status: 'accepted', businessStatus: { coding: [{ system: TASK_BUSINESS_STATUS_SYSTEM, code: 'received' }] } },
+    })
     expect(accepted.status, await text(accepted)).toBe(200)
-    expect(((await accepted.json()) as Task).id).toBe(task.id)
-    expect(accepted.headers.get('etag')).toBe('W/"2"')
+    expect(accepted.headers.get('etag')).toBe('W/"3"')
 
     // The same identifier again in a plain create by the same requester: a duplicate.
     const duplicate = await t.post('/fhir/Task', { as: 'gzaDoctor', body })
@@ -279,6 +301,52 @@ describe('Tasks round-trip and the notified-pull shape', () => {
     const read = await t.get(`/fhir/Task/${id}`, { as: 'gzaDoctor' })
     expect(((await read.json()) as Task).status).toBe('requested')
     expect(read.headers.get('etag')).toBe('W/"1"')
+  })
+
+  it("a stranger's task with the same identifier, naming the same owner, stands in nobody's way", async () => {
+    const p = await patientWithDossier()
+    const identifier = { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${crypto.randomUUID()}` }
+    const q = `/fhir/Task?identifier=${encodeURIComponent(`${identifier.system}|${identifier.value}`)}`
+    // An unrelated GZA makes itself custodian of a made-up patient and copies the identifier first.
+    const decoy = newVNummer()
+    const consent = await t.post('/fhir/Consent', { as: 'otherGzaDoctor', body: consentResource({ vNummer: decoy, organization: URA.otherGza }) })
+    expect(consent.status, await text(consent)).toBe(201)
+    const squat = await t.put(q, {
+      as: 'otherGzaDoctor',
+      body: { ...taskResource({ vNummer: decoy, code: 'transfer', requester: URA.otherGza, owner: URA.dji, start: inDays(3) }), identifier: [identifier] },
+    })
+    expect(squat.status, await text(squat)).toBe(201)
+    // The real sender creates and then changes its task by the same identifier, untroubled.
+    const body = { ...taskResource({ vNummer: p.vNummer, code: 'transfer', requester: URA.gza, owner: URA.dji, start: inDays(3) }), identifier: [identifier] }
+    const created = await t.put(q, { as: 'gzaDoctor', body })
+    expect(created.status, await text(created)).toBe(201)
+    const again = await t.put(q, { as: 'gzaDoctor', body: { ...body, executionPeriod: { start: inDays(5) } } })
+    expect(again.status, await text(again)).toBe(200)
+    expect(((await again.json()) as Task).id).toBe(((await created.json()) as Task).id)
+  })
+
+  it.each([
+    ['a recipient URA of words', { restriction: { recipient: [{ identifier: { system: SYSTEM.ura, value: 'Patient heeft diabetes; BSN 999999990' } }] } }],
+    ['an owner URA that is not eight digits', { owner: { identifier: { system: SYSTEM.ura, value: '9000000X' } } }],
+    ['an identifier system of words', { identifier: [{ system: 'https://x.example/diagnose/Diabetes-mellitus/Metformine', value: 'urn:uuid:8e2b2a6c-1b7f-4d7e-9a51-3c1f0a1d2e4b' }] }],
+    ['a BSN as identifier', { identifier: [{ system: 'urn:oid:2.16.840.1.113883.2.4.6.3', value: '999999990' }] }],
+    ['a BSN system with a trailing slash', { identifier: [{ system: 'http://fhir.nl/fhir/NamingSystem/bsn/', value: '999999990' }] }],
+    ['a V-nummer of words', { for: { identifier: { system: SYSTEM.vNummer, value: 'V123 heeft HIV' } } }],
+  ])('a Task with %s is refused, so no word or personal number reaches the parties', async (_what, extra) => {
+    const p = await patientWithDossier()
+    const res = await t.post('/fhir/Task', { as: 'regievoerder', body: { ...taskResource({ vNummer: p.vNummer, requester: URA.dtv, owner: URA.dvo, start: inDays(3) }), ...extra } })
+    const body = await text(res)
+    expect(res.status, body).toBe(422)
+    expect(body).not.toMatch(/diabetes|Metformine|999999990|HIV/i)
+  })
+
+  it('to a caller the rules refuse, a task for an unknown patient id and one for a patient of others get the same answer', async () => {
+    const p = await patientWithDossier()
+    const spec = (reference: string) => ({ ...taskResource({ vNummer: 'unused', code: 'case', requester: '90000014', owner: URA.dvo }), for: { reference } })
+    const known = await t.post('/fhir/Task', { as: 'regievoerder', headers: {}, token: await t.tokenFor('regievoerder', { org: '90000014', sub: 'dtv-x' }), body: spec(`Patient/${p.patientId}`) })
+    const unknown = await t.post('/fhir/Task', { as: 'regievoerder', token: await t.tokenFor('regievoerder', { org: '90000014', sub: 'dtv-x' }), body: spec(`Patient/${crypto.randomUUID()}`) })
+    expect(known.status, await text(known)).toBe(403)
+    expect(unknown.status, await text(unknown)).toBe(known.status)
   })
 
   it("an input naming another patient's dossier, or a Task identifier by V-nummer, is refused", async () => {
@@ -376,6 +444,18 @@ describe('every URL the service hands out resolves', () => {
         expect(((await read.json()) as { id: string }).id).toBe(entry.resource!.id)
       }
     }
+  })
+
+  it("an audit entry about a patient the caller's organisation never held answers 404, as an id that does not exist", async () => {
+    const p = await patientWithDossier()
+    const entry = await t.db.selectFrom('audit_event').select('id').where('patient_id', '=', p.patientId).orderBy('id').executeTakeFirstOrThrow()
+    const own = await t.get(`/fhir/AuditEvent/${entry.id}`, { as: 'privacyOfficer' })
+    expect(own.status, await text(own)).toBe(200)
+    const other = await t.get(`/fhir/AuditEvent/${entry.id}`, { as: 'djiPrivacyOfficer' })
+    const none = await t.get('/fhir/AuditEvent/999999999999', { as: 'djiPrivacyOfficer' })
+    expect(other.status, await text(other)).toBe(404)
+    expect(none.status, await text(none)).toBe(404)
+    expect(await text(other)).not.toContain(p.vNummer)
   })
 
   it('a Patient read by id answers 404 to an unrelated caregiver, as for an id that does not exist, and both refusals are audited', async () => {

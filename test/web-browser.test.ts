@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import AxeBuilder from '@axe-core/playwright'
 import * as jsqr from 'jsqr'
@@ -13,7 +15,7 @@ import { patientWithDossier, startWebApp, text, type WebTestApp } from './suppor
  * Each role's day in a real headless Chromium (Debian's /usr/bin/chromium), through the real
  * sign-in of the development OpenID provider, looking at what a person sees: headings, text,
  * buttons, labels. axe-core checks every page; the main page of each role is written to
- * docs/screens/. Skipped where chromium is not installed.
+ * docs/screens/ (see SCREENS). Skipped where chromium is not installed.
  */
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -21,7 +23,13 @@ const CHROMIUM = '/usr/bin/chromium'
 type Decode = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null
 const m = jsqr as unknown as { default?: Decode | { default?: Decode } }
 const jsQR: Decode = (typeof m.default === 'function' ? m.default : m.default?.default ?? (jsqr as unknown as Decode))
-const SCREENS = fileURLToPath(new URL('../docs/screens/', import.meta.url))
+/**
+ * The screenshots go to docs/screens/ when OVERDRACHT_WRITE_SCREENS=1 (to renew the README's
+ * pictures), else to a folder of their own, so that a test run leaves the tree as it was.
+ */
+const SCREENS = process.env.OVERDRACHT_WRITE_SCREENS === '1'
+  ? fileURLToPath(new URL('../docs/screens/', import.meta.url))
+  : `${mkdtempSync(join(tmpdir(), 'overdracht-screens-'))}/`
 const CANARY = 'CANARYbrowser9Z'
 
 let w: WebTestApp

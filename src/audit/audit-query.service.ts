@@ -1,6 +1,6 @@
 import type { AuditEvent } from '@medplum/fhirtypes'
 import type { Deps } from '../deps.js'
-import type { SearchPage, SearchRequest } from '../fhir/search.js'
+import { isDatabaseTimestamp, type SearchPage, type SearchRequest } from '../fhir/search.js'
 import { sql } from 'kysely'
 import type { AuditEventRow } from '../db/schema.js'
 import { badRequest, notFound } from '../fhir/outcome.js'
@@ -103,7 +103,7 @@ export async function readPatientLog(deps: Deps, ctx: AuditContext, patientId: s
 export async function searchAuditEvents(deps: Deps, ctx: AuditContext, patientId: string | undefined, period: Period, req: SearchRequest): Promise<SearchPage<AuditEvent>> {
   if (!patientId) throw badRequest('Search by patient=<id> is required', ['patient'])
   const after = req.page === undefined ? undefined : (req.page as { t?: unknown; i?: unknown })
-  if (after !== undefined && (typeof after !== 'object' || after === null || typeof after.t !== 'string' || typeof after.i !== 'string' || !/^\d{1,19}$/.test(after.i) || !/^\d{4}-\d{2}-\d{2} [0-9:.+-]{8,24}$/.test(after.t))) {
+  if (after !== undefined && (typeof after !== 'object' || after === null || typeof after.t !== 'string' || typeof after.i !== 'string' || !/^\d{1,18}$/.test(after.i) || !isDatabaseTimestamp(after.t))) {
     throw badRequest('_page is not a position this service handed out; follow the next link', ['_page'])
   }
   return withDecision(deps, ctx, {
@@ -144,8 +144,13 @@ export async function readAuditEvent(deps: Deps, ctx: AuditContext, id: string):
     readOnly: true,
     gather: async (db) => {
       const row = /^\d{1,18}$/.test(id) ? await db.selectFrom('audit_event').selectAll().where('id', '=', id).executeTakeFirst() : undefined
-      if (!row?.patient_id) return { facts: { patientExists: false, relationship: NO_RELATIONSHIP }, subject: { resourceType: 'AuditEvent' }, data: undefined }
+      const unknown = { facts: { patientExists: false, relationship: NO_RELATIONSHIP }, subject: { resourceType: 'AuditEvent' }, data: undefined }
+      if (!row?.patient_id) return unknown
       const gathered = await logFacts(deps, db, ctx, row.patient_id)
+      // Entry ids count up: an entry about a patient the caller's organisation never held is, to
+      // it, no entry at all, so walking the ids maps nothing (404 either way).
+      const { custodian, everCustodian } = gathered.facts.relationship
+      if (!custodian && !everCustodian) return unknown
       return { ...gathered, data: row }
     },
     act: async (_db, _decision, row) => {

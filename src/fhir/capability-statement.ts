@@ -159,8 +159,8 @@ const RESOURCES: CapabilityStatementRestResource[] = [
       'A departure inside a granted medical postponement (art. 64 Vw) is refused (409). Listed tasks carry the extension ' +
       '`https://overdracht.nl/fhir/StructureDefinition/handover-at-risk` (valueBoolean) and, once opened, ' +
       '`https://overdracht.nl/fhir/StructureDefinition/dossier-opened` (valueDateTime) for their parties; both are accepted back unchanged ' +
-      'on update and not stored. The notified-pull shape: `identifier` (the requester\'s own, a URI system and a token; never a V-nummer, ' +
-      `BSN or BIG), \`businessStatus\` (one coding of ${TASK_BUSINESS_STATUS_SYSTEM}: ${TASK_BUSINESS_STATUSES.join(', ')}) and \`input\` ` +
+      'on update and not stored. The notified-pull shape: `identifier` (the requester\'s own UUID: system urn:ietf:rfc:3986, value ' +
+      `urn:uuid:…), \`businessStatus\` (one coding of ${TASK_BUSINESS_STATUS_SYSTEM}: ${TASK_BUSINESS_STATUSES.join(', ')}) and \`input\` ` +
       `(type: one coding of ${TASK_INPUT_SYSTEM}, ${Object.entries(TASK_INPUT_TYPES).map(([code, type]) => `${code} with valueReference ${type}/{id}`).join(', ')}, ` +
       "each naming a resource of the task's own patient). The owner sends identifier and input back as they are.",
     interaction: [
@@ -169,9 +169,9 @@ const RESOURCES: CapabilityStatementRestResource[] = [
         code: 'update',
         documentation:
           'The requester cancels, changes recipients or the planned date; the owner moves the status (accept, reject, start, complete). ' +
-          'Conditional update `PUT Task?identifier=system|value` (notified pull): among the tasks the caller\'s organisation requested or ' +
-          'owns, none creates the task (201, no `id` in the body), one updates it (200), more than one is refused (412); the body must ' +
-          'carry that identifier. A requester cannot give two of its tasks one identifier (409).',
+          'Conditional update `PUT Task?identifier=system|value` (notified pull) is the requester\'s: among the tasks the caller\'s ' +
+          'organisation requested, none creates the task (201, no `id` in the body), one updates it (200), more than one is refused (412); ' +
+          'the body must carry that identifier. A requester cannot give two of its tasks one identifier (409). An owner changes a task by id.',
       },
       { code: 'read', documentation: "The task's parties." },
       { code: 'vread', documentation: "The task's parties; each change is a version." },

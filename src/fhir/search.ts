@@ -173,3 +173,20 @@ export function historyBundle<T extends Resource>(base: string, versions: readon
     }),
   }
 }
+
+/**
+ * Whether a `_page` position's time is one the database wrote (`timestamptz::text`, e.g.
+ * `2026-11-24 09:00:00.123+00`) naming a real instant: a forged one is refused (400) before it
+ * reaches a statement.
+ */
+export function isDatabaseTimestamp(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?([+-]\d{2})(:\d{2})?$/.exec(text)
+  if (!m) return false
+  const [, y, mo, d, h, mi, se, frac = '', oh, om = ':00'] = m
+  const iso = `${y}-${mo}-${d}T${h}:${mi}:${se}${frac.slice(0, 4)}${oh}${om}`
+  const at = Date.parse(iso)
+  if (!Number.isFinite(at)) return false
+  // Date.parse rolls 31 February over into March: the day must be the one written.
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)))
+  return day.getUTCMonth() === Number(mo) - 1 && day.getUTCDate() === Number(d) && Number(h) < 24 && Number(mi) < 60 && Number(se) < 60
+}

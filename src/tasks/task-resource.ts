@@ -148,9 +148,17 @@ export interface ParsedTask {
   inputs: { type: TaskInputType; resourceType: string; id: string }[]
 }
 
-/** A business identifier of a task: a URI system and a plain token value, never a person's number. */
-const IDENTIFIER_VALUE = /^[A-Za-z0-9\-._:]{1,64}$/
-const PERSON_SYSTEMS: readonly string[] = [SYSTEM.vNummer, SYSTEM.bsn, SYSTEM.big, SYSTEM.patientPseudonym]
+/**
+ * A business identifier of a task is a UUID the requester makes (`urn:ietf:rfc:3986` with
+ * `urn:uuid:…`, as notified pull uses it): it can name the task and nothing else, neither a
+ * person's number nor a word.
+ */
+export const TASK_IDENTIFIER_SYSTEM = 'urn:ietf:rfc:3986'
+const TASK_IDENTIFIER_VALUE = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+/** An organisation's URA: eight digits. */
+const URA_VALUE = /^\d{8}$/
+/** A V-nummer as it reaches a task's parties: letters and digits, no room for words between them. */
+const V_NUMMER_VALUE = /^[A-Za-z0-9]{1,20}$/
 
 /** Checks a Task against the allow-list and the rules of Overdracht's tasks; returns issues or the parsed task. */
 export function parseTask(task: Task): { issues: OperationOutcomeIssue[] } | ParsedTask {
@@ -164,11 +172,11 @@ export function parseTask(task: Task): { issues: OperationOutcomeIssue[] } | Par
     problem('code-invalid', `Task.code must be ${SYSTEM.taskCode} with code ${TASK_CODES.join(', ')}`, 'Task.code')
   }
   const orgOf = (ref: { identifier?: { system?: string; value?: string } } | undefined, path: string) => {
-    if (ref?.identifier?.system !== SYSTEM.ura || !ref.identifier.value?.trim()) {
-      problem('value', `${path} must name an organisation by URA (${SYSTEM.ura})`, `${path}.identifier`)
+    if (ref?.identifier?.system !== SYSTEM.ura || !URA_VALUE.test(ref.identifier.value?.trim() ?? '')) {
+      problem('value', `${path} must name an organisation by its URA (${SYSTEM.ura}, eight digits)`, `${path}.identifier`)
       return ''
     }
-    return ref.identifier.value.trim()
+    return ref.identifier.value!.trim()
   }
   const requesterOrg = orgOf(task.requester as never, 'Task.requester')
   const ownerOrg = orgOf(task.owner as never, 'Task.owner')
@@ -177,9 +185,9 @@ export function parseTask(task: Task): { issues: OperationOutcomeIssue[] } | Par
   const patient: ParsedTask['patient'] = {}
   const forRef = task.for
   if (forRef?.identifier) {
-    if (forRef.identifier.system !== SYSTEM.vNummer || !forRef.identifier.value?.trim()) {
-      problem('value', `Task.for must identify the patient by V-nummer (${SYSTEM.vNummer})`, 'Task.for.identifier')
-    } else patient.identifier = { system: SYSTEM.vNummer, value: forRef.identifier.value.trim() }
+    if (forRef.identifier.system !== SYSTEM.vNummer || !V_NUMMER_VALUE.test(forRef.identifier.value?.trim() ?? '')) {
+      problem('value', `Task.for must identify the patient by V-nummer (${SYSTEM.vNummer}, letters and digits)`, 'Task.for.identifier')
+    } else patient.identifier = { system: SYSTEM.vNummer, value: forRef.identifier.value!.trim() }
   } else if (forRef?.reference) {
     const m = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(forRef.reference)
     if (!m) problem('value', 'Task.for.reference must be Patient/<id>', 'Task.for.reference')
@@ -233,10 +241,9 @@ export function parseTask(task: Task): { issues: OperationOutcomeIssue[] } | Par
   const identifiers: string[] = []
   for (const [i, id] of (task.identifier ?? []).entries()) {
     const path = `Task.identifier[${i}]`
-    if (!/^(urn:[a-z0-9][a-z0-9-]*:|https?:\/\/)[^\s|]{1,200}$/i.test(id.system ?? '')) problem('value', `${path}.system must be a URI`, `${path}.system`)
-    else if (PERSON_SYSTEMS.includes(id.system!)) problem('business-rule', `${path} must identify the task, not a person: the patient goes in Task.for`, `${path}.system`)
-    else if (!IDENTIFIER_VALUE.test(id.value ?? '')) problem('value', `${path}.value must be 1 to 64 letters, digits or - . _ :`, `${path}.value`)
-    else identifiers.push(`${id.system}|${id.value}`)
+    if (id.system !== TASK_IDENTIFIER_SYSTEM || !TASK_IDENTIFIER_VALUE.test(id.value ?? '')) {
+      problem('value', `${path} must be a UUID of your own making: system ${TASK_IDENTIFIER_SYSTEM}, value urn:uuid:… (lower case); the patient goes in Task.for`, path)
+    } else identifiers.push(`${id.system}|${id.value}`)
   }
   let businessStatus: string | undefined
   if (task.businessStatus) {

@@ -27,13 +27,17 @@ export const findTaskVersion = (db: Executor, id: string, version: number) =>
 export const listTaskVersions = (db: Executor, id: string) =>
   db.selectFrom('task_version').selectAll().where('task_id', '=', id).orderBy('version', 'desc').execute()
 
-/** The tasks of an organisation (as requester or owner) carrying a business identifier. */
-export const findTasksByIdentifier = (db: Executor, org: string, identifier: string) =>
+/**
+ * The tasks an organisation requested that carry a business identifier. Only the requester's
+ * own: an identifier is the requester's, and another organisation's task with the same one is
+ * never matched, nor can it stand in the way.
+ */
+export const findTasksByIdentifier = (db: Executor, requesterOrg: string, identifier: string) =>
   db
     .selectFrom('task')
     .select(['id', 'requester_org'])
     .where(sql<boolean>`${identifier} = any(identifiers)`)
-    .where((eb) => eb.or([eb('requester_org', '=', org), eb('owner_org', '=', org)]))
+    .where('requester_org', '=', requesterOrg)
     .limit(2)
     .execute()
 

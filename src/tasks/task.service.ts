@@ -6,7 +6,7 @@ import { findCurrentPerspective, hasCurrentDossier } from '../access/facts.js'
 import { NO_RELATIONSHIP } from '../access/policy.js'
 import { addRelationship, endCustody, endTaskRelationships, relationshipFact } from '../access/relationships.js'
 import type { Deps } from '../deps.js'
-import type { SearchPage } from '../fhir/search.js'
+import { isDatabaseTimestamp, type SearchPage } from '../fhir/search.js'
 import type { TaskRow } from '../db/schema.js'
 import { badRequest, issue, notFound, OutcomeError, unprocessable } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
@@ -172,7 +172,6 @@ export async function createTask(deps: Deps, ctx: AuditContext, task: Task) {
       const patientId = parsed.patient.identifier
         ? (await findPatientIdsByIdentifiers(trx, [parsed.patient.identifier]))[0]
         : (await findPatient(trx, parsed.patient.id!))?.id
-      if (!patientId && !parsed.patient.identifier) throw unprocessable([issue('not-found', 'Task.for names no known patient', ['Task.for.reference'])])
       const relationship = patientId ? await relationshipFact(trx, patientId, ctx.principal.org, clock.now()) : NO_RELATIONSHIP
       return {
         facts: {
@@ -187,6 +186,8 @@ export async function createTask(deps: Deps, ctx: AuditContext, task: Task) {
     },
     act: async (trx, _decision, known) => {
       const now = clock.now()
+      // Only after the decision: to a caller the rules refuse, an unknown id and a patient of others look the same.
+      if (!known && !parsed.patient.identifier) throw unprocessable([issue('not-found', 'Task.for names no known patient', ['Task.for.reference'])])
       const patientId = known ?? (await findOrCreatePatient(trx, parsed.patient.identifier!, now))
       if (parsed.code === 'departure') await checkNoPostponement(trx, patientId, parsed.plannedStart, parsed.status)
       await checkInputs(trx, patientId, parsed.inputs)
@@ -380,8 +381,9 @@ export async function taskHistory(deps: Deps, ctx: AuditContext, id: string): Pr
 
 /**
  * Conditional update by business identifier (`PUT /Task?identifier=system|value`), as notified
- * pull uses it: among the tasks the caller's organisation requested or owns, no match creates the
- * task, one match updates it, more than one is refused (412). Tasks of others are not looked at.
+ * pull uses it: among the tasks the caller's organisation requested, no match creates the task,
+ * one match updates it, more than one is refused (412). Tasks of others are not looked at; an
+ * owner changes a task by its id.
  */
 export async function putTaskByIdentifier(deps: Deps, ctx: AuditContext, identifier: string, task: Task, ifMatch: string | undefined) {
   const bar = identifier.indexOf('|')
@@ -391,7 +393,7 @@ export async function putTaskByIdentifier(deps: Deps, ctx: AuditContext, identif
   const matches = await findTasksByIdentifier(deps.db, ctx.principal.org, identifier)
   if (matches.length > 1) throw precondition('More than one of your tasks has this identifier')
   if (matches.length === 0) {
-    if (task.id !== undefined) throw badRequest('No task of yours has this identifier; to announce one, leave out Task.id', ['Task.id'])
+    if (task.id !== undefined) throw badRequest('No task your organisation requested has this identifier; to announce one, leave out Task.id (an owner changes a task by its id)', ['Task.id'])
     if (ifMatch !== undefined) throw precondition('No task of yours has this identifier (If-Match given)')
     return { created: true as const, version: 1, resource: await createTask(deps, ctx, task) }
   }
@@ -415,7 +417,10 @@ export interface TaskSearchQuery {
 function readPosition(page: unknown): { start: string; created: string; id: string } | undefined {
   if (page === undefined) return undefined
   const p = page as { s?: unknown; c?: unknown; i?: unknown }
-  if (typeof p !== 'object' || p === null || typeof p.s !== 'string' || typeof p.c !== 'string' || typeof p.i !== 'string' || [p.s, p.c].some((v) => v.length > 64)) {
+  if (
+    typeof p !== 'object' || p === null || typeof p.s !== 'string' || typeof p.c !== 'string' || typeof p.i !== 'string' ||
+    !(p.s === 'infinity' || isDatabaseTimestamp(p.s)) || !isDatabaseTimestamp(p.c) || !/^[0-9a-f-]{36}$/.test(p.i)
+  ) {
     throw badRequest('_page is not a position this service handed out; follow the next link', ['_page'])
   }
   return { start: p.s as string, created: p.c as string, id: p.i as string }
