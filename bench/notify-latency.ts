@@ -2,7 +2,8 @@
  * Notification latency: from a change (a departure announced over HTTP) to its notification
  * arriving at a receiver's endpoint on the loopback, with the dispatcher running as in the server
  * (polling every OVERDRACHT_NOTIFY_POLL_MS, default 500 ms) and BENCH_CONCURRENCY announcements in
- * flight at once keeping it busy. Embedded PostgreSQL in a temporary folder, development mode.
+ * flight at once keeping it busy. Embedded PostgreSQL in a temporary folder, or the PostgreSQL server
+ * database in DATABASE_URL (migrated here; use a scratch database), development mode.
  * Prints p50, p90, p99 and max in milliseconds. Run on a quiet machine:
  *   npx tsx bench/notify-latency.ts          (BENCH_TASKS=300 BENCH_CONCURRENCY=4)
  */
@@ -26,7 +27,9 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4)
 const POLL_MS = Number(process.env.OVERDRACHT_NOTIFY_POLL_MS ?? 500)
 
 const dir = mkdtempSync(join(tmpdir(), 'overdracht-notify-bench-'))
-const config = loadConfig({ OVERDRACHT_DATA_DIR: dir, OVERDRACHT_VALIDATION_THREADS: '0', OVERDRACHT_NOTIFY_ALLOW_HOSTS: '127.0.0.1', OVERDRACHT_LOG_LEVEL: 'warn' })
+// DATABASE_URL (a scratch database on a PostgreSQL server) instead of the embedded one, as in production.
+const server_ = process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL, OVERDRACHT_DEVELOPMENT_MODE: '1' } : {}
+const config = loadConfig({ OVERDRACHT_DATA_DIR: dir, OVERDRACHT_VALIDATION_THREADS: '0', OVERDRACHT_NOTIFY_ALLOW_HOSTS: '127.0.0.1', OVERDRACHT_LOG_LEVEL: 'warn', ...server_ })
 const deps = await buildDeps(config, pino({ level: 'warn' }), systemClock)
 deps.settings.notify = { ...deps.settings.notify, pollMs: POLL_MS }
 const app = createApp(deps)
@@ -84,7 +87,7 @@ const latencies = [...started].map(([id, t0]) => (arrived.get(id) ?? Number.NaN)
 const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(0)
 process.stdout.write(
   `notifications: ${latencies.length} of ${TASKS} delivered; change -> receiver (ms): p50 ${q(0.5)}, p90 ${q(0.9)}, p99 ${q(0.99)}, max ${q(1)} ` +
-    `(poll ${POLL_MS} ms, ${CONCURRENCY} announcements in flight, embedded PostgreSQL)\n`,
+    `(poll ${POLL_MS} ms, ${CONCURRENCY} announcements in flight, ${process.env.DATABASE_URL ? "PostgreSQL server" : "embedded PostgreSQL"})\n`,
 )
 await dispatcher.stop()
 receiver.close()
