@@ -108,6 +108,15 @@ describe('$escort-card', () => {
     for (const secret of [vNummer, BSN, CANARY, patientId]) expect(decoded.includes(secret), secret).toBe(false)
   })
 
+  it('an escort card offered as a consent token opens no dossier: same key ring, another type and audience', async () => {
+    const { token } = await card('dvoEscort')
+    const res = await t.get(`/fhir/Patient/${patientId}/$handover`, { as: 'escortNurse', headers: { 'x-consent-token': token } })
+    expect(res.status, await text(res)).toBe(403)
+    const entry = await t.db.selectFrom('audit_event').select('reason').where('org_id', '=', URA.escort).where('patient_id', '=', patientId)
+      .where('event_type', '=', 'dossier.read').orderBy('id', 'desc').executeTakeFirstOrThrow()
+    expect(entry.reason).toBe('deny-token-invalid')
+  })
+
   it('a party of no task is refused (404) and the refusal is audited', async () => {
     const res = await t.get(`/fhir/Task/${departure.id}/$escort-card`, { as: 'kmarEscort' })
     expect(res.status, await text(res)).toBe(404)
@@ -166,6 +175,43 @@ describe('$escort-card', () => {
     expect(await (await t.get(freshStatus.pathname)).json()).toEqual({ status: 'revoked', reason: 'departure-closed' })
     const refused = await t.get(`/fhir/Task/${departure.id}/$escort-card`, { as: 'dvoEscort' })
     expect(refused.status, await text(refused)).toBe(409)
+  })
+})
+
+describe('cards void when what they show no longer holds', () => {
+  async function ownDeparture() {
+    const v = newVNummer()
+    const consent = await t.post('/fhir/Consent', { as: 'gzaDoctor', body: consentResource({ vNummer: v }) })
+    expect(consent.status, await text(consent)).toBe(201)
+    const upload = await t.post('/fhir/Bundle', { as: 'gzaDoctor', body: exampleHandoverBundle(v, [exampleActionFlag('medical-escort-required'), exampleActionFlag('extra-supervision', { legalGround: 'legal-obligation' })]) })
+    expect(upload.status, await text(upload)).toBe(201)
+    const start = new Date(t.clock.now().getTime() + 2 * 24 * 3600_000).toISOString()
+    const spec = { vNummer: v, requester: URA.dtv, owner: URA.dvo, recipients: [URA.kmar], start }
+    const created = await t.post('/fhir/Task', { as: 'regievoerder', body: taskResource(spec) })
+    expect(created.status, await text(created)).toBe(201)
+    return { consent: (await consent.json()) as Record<string, unknown>, task: (await created.json()) as Task, spec }
+  }
+  const statusOf = async (parameters: Parameters) =>
+    (await (await t.get(new URL(parameters.parameter!.find((x) => x.name === 'status')!.valueUri!).pathname)).json()) as { status: string; reason?: string }
+
+  it('a card is revoked online once the patient withdraws consent (P6: at once)', async () => {
+    const d = await ownDeparture()
+    const { parameters } = await card('dvoEscort', d.task.id!)
+    expect(await statusOf(parameters)).toEqual({ status: 'valid' })
+    t.clock.advance(60_000)
+    const withdrawn = await t.put(`/fhir/Consent/${d.consent.id}`, { as: 'gzaDoctor', body: { ...d.consent, status: 'inactive' } })
+    expect(withdrawn.status, await text(withdrawn)).toBe(200)
+    expect(await statusOf(parameters)).toEqual({ status: 'revoked', reason: 'consent-changed' })
+  })
+
+  it("a card is revoked online once its holder's organisation is taken off the departure", async () => {
+    const d = await ownDeparture()
+    const { parameters } = await card('kmarEscort', d.task.id!)
+    expect(await statusOf(parameters)).toEqual({ status: 'valid' })
+    const { recipients: _gone, ...withoutKmar } = d.spec
+    const changed = await t.put(`/fhir/Task/${d.task.id}`, { as: 'regievoerder', body: { ...taskResource(withoutKmar), id: d.task.id } })
+    expect(changed.status, await text(changed)).toBe(200)
+    expect(await statusOf(parameters)).toEqual({ status: 'revoked', reason: 'no-longer-a-party' })
   })
 })
 

@@ -77,6 +77,22 @@ describe('signing in', () => {
     })
   })
 
+  it("the development provider's login page without a sign-in under way answers 400 with the sign-in-failed page, not 500", async () => {
+    for (const [method, path] of [['GET', '/dev-idp/interaction/abc'], ['POST', '/dev-idp/interaction/abc/login']] as const) {
+      const res = await jar().fetch(path, { method, ...(method === 'POST' ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'sub=dev-gza-arts' } : {}) })
+      const html = await text(res)
+      expect(res.status, html).toBe(400)
+      expect(html).toContain('Aanmelden is niet gelukt')
+    }
+  })
+
+  it('after sign-out, signing in again asks who is there: the provider is told prompt=login', async () => {
+    const { j } = await signedIn()
+    const start = await j.fetch('/auth/sign-in', { redirect: 'manual' })
+    const location = start.headers.get('location') ?? ''
+    expect(new URL(location, w.baseUrl).searchParams.get('prompt'), location).toBe('login')
+  })
+
   it('a sign-in gives a new session id, never the one the browser brought along', async () => {
     const { j } = await signedIn()
     const first = j.cookies.get(SESSION)!

@@ -109,8 +109,14 @@ export async function escortCardStatus(deps: Deps, jti: string): Promise<{ statu
   const card = await deps.db.selectFrom('escort_card').selectAll().where('jti', '=', jti).executeTakeFirst()
   if (!card) return { status: 'unknown' }
   if (card.expires_at.getTime() <= deps.clock.now().getTime()) return { status: 'expired' }
-  const task = await deps.db.selectFrom('task').select(['status']).where('id', '=', card.task_id).executeTakeFirst()
+  const task = await deps.db.selectFrom('task').select(['status', 'requester_org', 'owner_org', 'recipient_orgs']).where('id', '=', card.task_id).executeTakeFirst()
   if (!task || !OPEN.includes(task.status)) return { status: 'revoked', reason: 'departure-closed' }
+  // The holder's organisation taken off the departure holds no card any more.
+  if (![task.requester_org, task.owner_org, ...task.recipient_orgs].includes(card.org)) return { status: 'revoked', reason: 'no-longer-a-party' }
+  // A consent withdrawn (or any consent recorded or changed) after the card was issued may change
+  // what the holder may see (P6: withdrawal is immediate): the card is void; a new one says what holds now.
+  const consent = await deps.db.selectFrom('consent').select((eb) => eb.fn.max('updated_at').as('at')).where('patient_id', '=', card.patient_id).executeTakeFirst()
+  if (consent?.at && new Date(consent.at as unknown as string).getTime() > card.issued_at.getTime()) return { status: 'revoked', reason: 'consent-changed' }
   const patient = await deps.db.selectFrom('patient').select('erased_at').where('id', '=', card.patient_id).executeTakeFirst()
   if (!patient || patient.erased_at) return { status: 'revoked', reason: 'erased' }
   const current = await findCurrentPerspective(deps.db, card.patient_id)

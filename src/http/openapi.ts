@@ -152,8 +152,9 @@ export function openApiDocument(version: string) {
           summary: 'Whether an escort card still stands',
           description:
             'The online check of a card issued by `GET /fhir/Task/{id}/$escort-card` (its `jti`): `valid`; `revoked` when the departure is no ' +
-            "longer open (`departure-closed`), the patient's perspective was reviewed again since (`perspective-changed`, a new card shows the new codes) " +
-            'or the data was erased (`erased`); `expired`; or `unknown`. Nothing else about the card or the person.',
+            "longer open (`departure-closed`), the holder's organisation is no longer a party of it (`no-longer-a-party`), a consent of the " +
+            "patient was withdrawn, recorded or changed since (`consent-changed`), the patient's perspective was reviewed again since " +
+            '(`perspective-changed`; a new card shows what holds now) or the data was erased (`erased`); `expired`; or `unknown`. Nothing else about the card or the person.',
           tags: ['escort-card'],
           security: [],
           parameters: [{ name: 'jti', in: 'path', required: true, description: 'The card id (`jti` of its token)', schema: { type: 'string', maxLength: 64 } }, ...correlation],
@@ -166,7 +167,7 @@ export function openApiDocument(version: string) {
                 required: ['status'],
                 properties: {
                   status: { type: 'string', enum: ['valid', 'revoked', 'expired', 'unknown'] },
-                  reason: { type: 'string', enum: ['departure-closed', 'perspective-changed', 'erased'] },
+                  reason: { type: 'string', enum: ['departure-closed', 'no-longer-a-party', 'consent-changed', 'perspective-changed', 'erased'] },
                 },
               }),
             },

@@ -2,8 +2,9 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { HttpBindings } from '@hono/node-server'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
-import { Hono } from 'hono'
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import { Hono, type Context } from 'hono'
+import type Provider from 'oidc-provider'
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider'
 import { escapeHtml } from '../audit/access-log-page.js'
 import { DEV_PEOPLE, findDevPerson } from './dev-people.js'
 import { messagesFor, PAGE_CSP, renderPage, type WebEnv } from './web-kit.js'
@@ -127,14 +128,43 @@ export function createDevIdp(baseUrl: string): DevIdp {
       Grant: 12 * 3600,
     },
   }
-  const provider = new Provider(issuer, configuration)
-  const callback = provider.callback()
+  // Loaded only in development mode: a deployment never imports the provider.
+  const ready = import('oidc-provider').then(({ default: Provider }) => {
+    const provider = new Provider(issuer, configuration)
+    return { provider, callback: provider.callback() }
+  })
   const routes = new Hono<WebEnv>()
+
+  /** The sign-in under way, or undefined when the browser holds none (a stale tab, another host name). */
+  const interaction = async (provider: Provider, incoming: IncomingMessage, outgoing: ServerResponse) => {
+    try {
+      return await provider.interactionDetails(incoming, outgoing)
+    } catch (err) {
+      if ((err as Error)?.name === 'SessionNotFound') return undefined
+      throw err
+    }
+  }
+  const signInLost = (c: Context<WebEnv>) => {
+    const t = c.var.t
+    return renderPage(
+      c,
+      <Layout t={t} title={t.signInFailedTitle} path={c.req.path} developmentMode={true}>
+        <h1>{t.signInFailedTitle}</h1>
+        <p>{t.signInFailedText}</p>
+        <p>
+          <a href="/">{t.backHome}</a>
+        </p>
+      </Layout>,
+      400,
+    )
+  }
 
   // The login page: one button per fictional person.
   routes.get('/interaction/:uid', async (c) => {
     const { incoming, outgoing } = nodeOf(c.env)
-    const details = await provider.interactionDetails(incoming, outgoing)
+    const { provider } = await ready
+    const details = await interaction(provider, incoming, outgoing)
+    if (!details) return signInLost(c)
     if (details.uid !== c.req.param('uid')) return c.notFound()
     const t = c.var.t
     return renderPage(
@@ -163,7 +193,9 @@ export function createDevIdp(baseUrl: string): DevIdp {
   // One click: login and consent together (the interaction id, bound to the provider's cookie, is the form's token).
   routes.post('/interaction/:uid/login', async (c) => {
     const { incoming, outgoing } = nodeOf(c.env)
-    const details = await provider.interactionDetails(incoming, outgoing)
+    const { provider } = await ready
+    const details = await interaction(provider, incoming, outgoing)
+    if (!details) return signInLost(c)
     if (details.uid !== c.req.param('uid')) return c.notFound()
     const form = await c.req.parseBody()
     const person = typeof form.sub === 'string' ? findDevPerson(form.sub) : undefined
@@ -184,6 +216,7 @@ export function createDevIdp(baseUrl: string): DevIdp {
     outgoing.setHeader('Content-Security-Policy', PAGE_CSP)
     outgoing.setHeader('Cache-Control', 'no-store')
     outgoing.setHeader('X-Content-Type-Options', 'nosniff')
+    const { callback } = await ready
     await callback(incoming, outgoing)
     return alreadySent(outgoing)
   })

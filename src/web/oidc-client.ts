@@ -50,6 +50,9 @@ export function createOidcClient(o: OidcClientOptions): OidcClient {
         nonce: p.nonce,
         code_challenge: await client.calculatePKCECodeChallenge(p.codeVerifier),
         code_challenge_method: 'S256',
+        // Workstations are shared: every sign-in asks who is there, even when the provider still
+        // holds the previous person's session (a sign-out not confirmed at the provider).
+        prompt: 'login',
       })
     },
     async finish(callbackUrl, p) {
