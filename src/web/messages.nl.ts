@@ -243,6 +243,21 @@ export const nl = {
   emergencyReason: 'Reden voor noodtoegang',
   emergencyReasonHint: 'Beschrijf de reden in minstens 20 tekens.',
   emergencyButton: 'Dossier openen met noodtoegang',
+  taskTitle: 'Taak',
+  openTask: 'Open taak',
+  handoverMethod: 'Hoe de overdracht ging',
+  handoverMethods: { 'dossier-released': 'Dossier vrijgegeven', 'handed-to-patient': 'Meegegeven aan de patiënt', 'phone-handover': 'Telefonische overdracht' } as Record<string, string>,
+  phoneTitle: 'Telefonische overdracht vastleggen',
+  phoneIntro: 'Heeft de patiënt geen toestemming gegeven, dan draagt u mondeling over aan de zorgverlener van de ontvangende organisatie. Leg hier vast dat dat is gebeurd; de taak wordt daarmee afgerond.',
+  phoneOwnBig: 'Uw BIG-nummer',
+  phoneOtherBig: 'BIG-nummer van de zorgverlener die u sprak',
+  phoneBigHint: '11 cijfers.',
+  phoneButton: 'Telefonische overdracht vastleggen',
+  phoneRecorded: 'De telefonische overdracht is vastgelegd en de taak is afgerond.',
+  phoneBigsDiffer: 'Vul twee verschillende BIG-nummers in: het uwe en dat van de andere zorgverlener.',
+  phoneChanged: 'De taak is intussen gewijzigd. Bekijk de taak opnieuw en probeer het nog eens.',
+  atRiskTitle: 'Overdrachten in gevaar',
+  atRiskIntro: 'Overplaatsingen en vertrekken binnen 24 uur waarvan de ontvanger het dossier nog niet heeft geopend.',
 }
 
 export type Messages = typeof nl
