@@ -132,6 +132,15 @@ describe('a phone handover on the task page', () => {
     expect(done).toContain('Afgerond')
     expect(done).toContain('<dd>Telefonische overdracht</dd>')
     expect(done).not.toContain('name="big-other"')
+    // The completed transfer made the DJI the custodian: its patient page lists the task.
+    const found = await text(await nurse.fetch(`/app/patients?kind=v-nummer&value=${vNummer}`))
+    const patientLink = /href="(\/app\/patients\/[^"?]+)\?/.exec(found)?.[1] ?? ''
+    const patientPage = await text(await nurse.fetch(patientLink))
+    const tasks = section(patientPage, 'Taken van deze patiënt')
+    expect(tasks, patientPage).toContain(`/app/tasks/${taskId}`)
+    expect(tasks).toContain('Afgerond')
+    expect(patientPage).toContain('Er is nog geen dossier opgeslagen.')
+    expect(patientPage).toContain('Geen andere organisatie heeft het dossier geopend.')
     const doctorHome = await text(await doctor.fetch('/'))
     expect(section(doctorHome, 'Overdrachten in gevaar')).not.toContain(vNummer)
   })

@@ -258,6 +258,17 @@ export const nl = {
   phoneChanged: 'De taak is intussen gewijzigd. Bekijk de taak opnieuw en probeer het nog eens.',
   atRiskTitle: 'Overdrachten in gevaar',
   atRiskIntro: 'Overplaatsingen en vertrekken binnen 24 uur waarvan de ontvanger het dossier nog niet heeft geopend.',
+  dossierVersionsTitle: 'Dossierversies',
+  dossierVersionsNone: 'Er is nog geen dossier opgeslagen.',
+  colVersion: 'Versie',
+  colUploadedAt: 'Opgeslagen op',
+  colUploadedBy: 'Door organisatie',
+  patientTasksTitle: 'Taken van deze patiënt',
+  opensTitle: 'Wie het dossier opende',
+  opensIntro: 'Andere organisaties die het dossier hebben geopend. Het volledige overzicht staat in het inzageoverzicht van de privacyfunctionaris.',
+  opensNone: 'Geen andere organisatie heeft het dossier geopend.',
+  colOpenedBy: 'Organisatie',
+  colOpenedAt: 'Geopend op',
 }
 
 export type Messages = typeof nl

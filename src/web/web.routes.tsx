@@ -11,10 +11,10 @@ import { closeEmergencyReview, listEmergencyReviews } from '../consent/emergency
 import type { Deps } from '../deps.js'
 import { OutcomeError } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
-import { authoriseUploadAttempt, readDossier, uploadBundle } from '../handover/handover.service.js'
+import { authoriseUploadAttempt, readDossier, readDossierHistory, uploadBundle } from '../handover/handover.service.js'
 import { checkHandoverBundle } from '../handover/intake.js'
 import { recordConsent, searchConsents, withdrawConsent } from '../consent/consent.service.js'
-import { ConsentForm, ConsentList, EmergencyForm, consentFromForm, FORM_CODE, FORM_LANGUAGES, FORM_TYPES, HANDOVER_RECIPIENTS, PERSPECTIVE_RECIPIENTS, problemsPerEntry, TokenHandout, UploadForm } from './caregiver.js'
+import { ConsentForm, ConsentList, DossierHistoryView, EmergencyForm, consentFromForm, FORM_CODE, FORM_LANGUAGES, FORM_TYPES, HANDOVER_RECIPIENTS, PERSPECTIVE_RECIPIENTS, problemsPerEntry, TokenHandout, UploadForm } from './caregiver.js'
 import { accessPointOf, claimsToPrincipal } from '../http/caller-auth.js'
 import { searchPatients } from '../patient/patient.service.js'
 import { readPerspective } from '../perspective/perspective.service.js'
@@ -528,6 +528,14 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
       .map((consent) => consent.patient?.identifier)
       .find((i) => i?.system === SYSTEM.vNummer)?.value
     const vNummer = held ?? (c.req.query('v') ?? '').slice(0, 40)
+    const history = await readDossierHistory(deps, ctxOf(c), patientId)
+    // The patient's tasks: those of the caller's inbox and outbox (first pages) that name the
+    // patient; searchTaskList decides, the page only picks the rows of this V-nummer.
+    const ofPatient = async (q: { owner: string } | { requester: string }) =>
+      (await searchTaskList(deps, ctxOf(c), { ...q, count: TASKS_PER_PAGE, summaryCount: false })).resources
+    const tasks = held
+      ? taskRows([...(await ofPatient({ owner: c.var.principal.org })), ...(await ofPatient({ requester: c.var.principal.org }))]).filter((r) => r.vNummer === held)
+      : []
     return page(
       c,
       t.patientPageTitle,
@@ -539,6 +547,8 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
           {t.patientId}: {patientId}
         </p>
         <ConsentList t={t} session={session} consents={consents} isCurrent={(code, version) => deps.settings.consentForms.isCurrent(code, version)} />
+        <DossierHistoryView t={t} history={history} />
+        <TaskTable t={t} caption={t.patientTasksTitle} rows={tasks} perspective={true} receipts={true} detail={true} />
         <ConsentForm t={t} session={session} vNummer={vNummer} versions={formVersions()} languages={formLanguages()} />
         <UploadForm t={t} session={session} />
         <AnnounceDepartureForm t={t} session={session} transfer={{ vNummer }} />
