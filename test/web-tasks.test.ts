@@ -108,6 +108,26 @@ describe('a phone handover on the task page', () => {
     expect(html).not.toContain(vNummer)
   })
 
+  it('an extra recipient of the task may read it but not complete it: the page refuses as the API does', async () => {
+    const other = newVNummer()
+    await recordRefusal(other)
+    const created = await w.t.post('/fhir/Task', {
+      as: 'gzaDoctor',
+      body: { resourceType: 'Task', status: 'requested', intent: 'order', code: { coding: [{ system: 'https://overdracht.nl/fhir/CodeSystem/task-code', code: 'transfer' }] }, for: { identifier: { system: 'https://overdracht.nl/fhir/NamingSystem/v-nummer', value: other } }, requester: { identifier: { system: 'http://fhir.nl/fhir/NamingSystem/ura', value: '90000001' } }, owner: { identifier: { system: 'http://fhir.nl/fhir/NamingSystem/ura', value: '90000002' } }, restriction: { recipient: [{ identifier: { system: 'http://fhir.nl/fhir/NamingSystem/ura', value: '90000003' } }] }, executionPeriod: { start: '2026-11-26' } },
+    })
+    expect(created.status, await text(created)).toBe(201)
+    const task = (await created.json()) as Task
+    const api = await w.t.put(`/fhir/Task/${task.id}`, { as: 'escortNurse', body: phoneHandoverTask(task, [DEV_CAREGIVERS.escortVerpleegkundige, DEV_CAREGIVERS.gzaArts]) })
+    expect(api.status, await text(api)).toBe(403)
+    const escort = new CookieJar(w.baseUrl)
+    await escort.signIn('dev-escort-verpleegkundige')
+    const page = await text(await escort.fetch(`/app/tasks/${task.id}`))
+    const post = await escort.postForm(`/app/tasks/${task.id}/phone-handover`, { _csrf: escort.csrfOf(page), version: String(/name="version" value="(\d+)"/.exec(page)?.[1] ?? '1'), 'big-own': DEV_CAREGIVERS.escortVerpleegkundige, 'big-other': DEV_CAREGIVERS.gzaArts })
+    expect(post.status, await text(post)).toBe(api.status)
+    const after = (await (await w.t.get(`/fhir/Task/${task.id}`, { as: 'gzaDoctor' })).json()) as Task
+    expect(after.status).toBe('requested')
+  })
+
   it('a form from before the task changed is refused as stale', async () => {
     const page = await text(await nurse.fetch(`/app/tasks/${taskId}`))
     const version = Number(/name="version" value="(\d+)"/.exec(page)![1]!)
