@@ -8,7 +8,8 @@ import { PNG } from 'pngjs'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exampleActionFlag, exampleHandoverBundle } from '../src/perspective/examples.js'
-import { newVNummer } from './support/fhir-builders.js'
+import { DEV_CAREGIVERS } from '../src/big/file-register.js'
+import { consentResource, newVNummer, taskResource } from './support/fhir-builders.js'
 import { patientWithDossier, startWebApp, text, type WebTestApp } from './support/web-app.js'
 
 /**
@@ -286,6 +287,38 @@ describe.skipIf(!existsSync(CHROMIUM))('the web application in a real browser', 
       expect(await page.getByRole('status').innerText()).toBe('The departure has been announced.')
     } finally {
       await context.close()
+    }
+  })
+
+  it('the patient refused: the DJI nurse records the phone handover on the task page, without JavaScript too', async () => {
+    const vNummer = newVNummer()
+    const refusal = await w.t.post('/fhir/Consent', { as: 'gzaDoctor', body: { ...consentResource({ vNummer, status: 'rejected' }) } })
+    expect(refusal.status, await text(refusal)).toBe(201)
+    const task = await w.t.post('/fhir/Task', { as: 'gzaDoctor', body: taskResource({ vNummer, code: 'transfer', requester: '90000001', owner: '90000002', start: '2026-11-25' }) })
+    expect(task.status, await text(task)).toBe(201)
+    const taskId = ((await task.json()) as { id: string }).id
+    const { context, page } = await newPage()
+    try {
+      await signIn(page, 'B. Fictief-Dji')
+      await page.getByRole('region', { name: 'Aan uw organisatie toegewezen' }).getByRole('link', { name: new RegExp(`Overplaatsing ${vNummer}`) }).click()
+      expect(await h1(page)).toBe(`Overplaatsing ${vNummer}`)
+      expect(await page.getByLabel('Uw BIG-nummer').inputValue()).toBe(DEV_CAREGIVERS.djiVerpleegkundige)
+      await expectAccessible(page)
+    } finally {
+      await context.close()
+    }
+    const noScript = await newPage({ javaScript: false })
+    try {
+      await noScript.page.goto('/')
+      await noScript.page.getByRole('link', { name: 'Aanmelden' }).click()
+      await noScript.page.getByRole('button', { name: 'Aanmelden als B. Fictief-Dji' }).click()
+      await noScript.page.waitForURL(`${w.baseUrl}/`)
+      await noScript.page.goto(`/app/tasks/${taskId}`)
+      await noScript.page.getByLabel('BIG-nummer van de zorgverlener die u sprak').fill(DEV_CAREGIVERS.gzaArts)
+      await noScript.page.getByRole('button', { name: 'Telefonische overdracht vastleggen' }).click()
+      expect(await noScript.page.getByRole('status').innerText()).toBe('De telefonische overdracht is vastgelegd en de taak is afgerond.')
+    } finally {
+      await noScript.context.close()
     }
   })
 

@@ -92,6 +92,38 @@ describe('a GZA doctor on the pages', () => {
     expect(html).not.toContain('er is geen actieve toestemming')
   })
 
+  it('the patient page lists the dossier versions and who opened the dossier: the escort nurse’s organisation and time only', async () => {
+    const found = await text(await doctor.fetch(`/app/patients?kind=v-nummer&value=${vNummer}`))
+    const path = /href="(\/app\/patients\/[^"?]+\?v=[^"]+)"/.exec(found)![1]!.replace(/&amp;/g, '&')
+    const html = await text(await doctor.fetch(path))
+    const versions = html.slice(html.indexOf('id="versions-heading"'), html.indexOf('id="opens-heading"'))
+    expect(versions, html).toContain('<td>1</td>')
+    expect(versions).toContain('GZA (zorg voor asielzoekers) (90000001)')
+    const opens = html.slice(html.indexOf('id="opens-heading"'))
+    expect(opens, html).toContain('Medische escorte (90000003)')
+    expect(opens).not.toContain('Fictief-Escorte')
+    expect(opens).not.toContain('GZA (zorg voor asielzoekers) (90000001)')
+    // In English too.
+    const en = await text(await doctor.fetch(`${path}&lang=en`))
+    expect(en).toContain('Who opened the dossier')
+    expect(en).toContain('Dossier versions')
+    await doctor.fetch('/?lang=nl')
+  })
+
+  it('a caregiver of an organisation that is not the custodian gets the refusal the API gives for the patient’s consents', async () => {
+    const patientId = ((await (await w.t.get(`/fhir/Patient?identifier=${encodeURIComponent(`https://overdracht.nl/fhir/NamingSystem/v-nummer|${vNummer}`)}`, { as: 'gzaDoctor' })).json()) as { entry: { resource: { id: string } }[] }).entry[0]!.resource.id
+    const api = await w.t.get(`/fhir/Consent?patient=${patientId}`, { as: 'otherGzaDoctor' })
+    expect(api.status, await text(api)).toBeGreaterThanOrEqual(403)
+    const dji = new CookieJar(w.baseUrl)
+    await dji.signIn('dev-dji-verpleegkundige')
+    const viaApi = await w.t.get(`/fhir/Consent?patient=${patientId}`, { as: 'djiNurse' })
+    const res = await dji.fetch(`/app/patients/${patientId}`)
+    const html = await text(res)
+    expect(res.status, html).toBe(viaApi.status)
+    expect(html).not.toContain('Wie het dossier opende')
+    expect(html).not.toContain(vNummer)
+  })
+
   it('announces a transfer to the DJI and sees it in the outbox', async () => {
     const res = await doctor.postForm('/app/transfers', { _csrf: doctor.csrfOf(home), vnummer: vNummer, owner: '90000002', date: '2026-11-30' })
     const html = await text(res)

@@ -159,3 +159,19 @@ export const auditChainPage = (db: Executor, afterId: string | undefined, limit:
   if (afterId !== undefined) q = q.where('id', '>', afterId)
   return q.execute()
 }
+
+/**
+ * The read receipts of a patient's dossier: permitted `dossier.read` entries of organisations
+ * other than `ownOrg`, as the organisation, its type and the time only (newest first).
+ */
+export const listDossierOpens = (db: Executor, patientId: string, ownOrg: string, limit: number) =>
+  db
+    .selectFrom('audit_event')
+    .select(['org_id', 'org_type', 'occurred_at'])
+    .where('patient_id', '=', patientId)
+    .where('event_type', '=', 'dossier.read')
+    .where('outcome', '=', 'permit')
+    .where('org_id', '<>', ownOrg)
+    .orderBy('occurred_at', 'desc')
+    .limit(limit)
+    .execute()

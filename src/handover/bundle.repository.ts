@@ -29,3 +29,13 @@ export const findCurrentBundleVersion = (db: Executor, patientId: string) =>
 
 export const countBundleVersions = async (db: Executor) =>
   Number((await db.selectFrom('bundle_version').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
+
+/** The patient's stored dossier versions, newest first: version, when and by which organisation (no content). */
+export const listBundleVersions = (db: Executor, patientId: string) =>
+  db
+    .selectFrom('bundle_version')
+    .select(['version', 'uploaded_at', 'uploaded_by_org', 'uploaded_by_org_type'])
+    .where('patient_id', '=', patientId)
+    .where('content', 'is not', null)
+    .orderBy('version', 'desc')
+    .execute()

@@ -9,7 +9,8 @@ import { NO_RELATIONSHIP, excludedForEveryRecipient } from '../access/policy.js'
 import { relationshipFact } from '../access/relationships.js'
 import type { Deps } from '../deps.js'
 import { conflict, notFound, OutcomeError, issue } from '../fhir/outcome.js'
-import { findBundleVersion, findCurrentBundleVersion, insertBundleVersion, nextBundleVersion } from './bundle.repository.js'
+import { findBundleVersion, findCurrentBundleVersion, insertBundleVersion, listBundleVersions, nextBundleVersion } from './bundle.repository.js'
+import { listDossierOpens } from '../audit/audit.repository.js'
 import { dataKeyForReading, dataKeyForWriting } from '../patient/data-keys.js'
 import { decryptContent, encryptContent } from '../patient/envelope.js'
 import type { HandoverSubject } from './intake.js'
@@ -199,3 +200,47 @@ export async function readDossier(
 }
 
 export const unreadable = () => new OutcomeError(404, [issue('not-found', 'Resource not found')])
+
+export interface DossierHistory {
+  versions: { version: number; uploadedAt: Date; byOrg: string; byOrgType: string }[]
+  /** The read receipts: when another organisation opened the dossier (organisation and time only). */
+  opens: { org: string; orgType: string; at: Date }[]
+}
+
+/** The read receipts a patient page shows; the full trail is the privacy officer's access log. */
+const DOSSIER_OPENS_SHOWN = 50
+
+/**
+ * The patient's dossier versions and who opened the dossier, for the patient's custodians.
+ *
+ * No action of its own: this is the custodian's view of the record it keeps, and 'consent.read'
+ * has exactly that rule (caregivers of a care organisation that is the patient's custodian, BIG
+ * confirmed; an unknown or another's patient refused as for the consent records). The answer holds
+ * no content: version numbers, times and organisations. A receiver or task party, who may read the
+ * dossier itself, does not learn through this who else opened it.
+ */
+export async function readDossierHistory(deps: Deps, ctx: AuditContext, patientId: string): Promise<DossierHistory> {
+  return withDecision(deps, ctx, {
+    action: 'consent.read',
+    readOnly: true,
+    gather: async (db) => {
+      const patient = await findPatient(db, patientId)
+      const relationship = patient ? await relationshipFact(db, patient.id, ctx.principal.org, deps.clock.now()) : NO_RELATIONSHIP
+      return { facts: { patientExists: patient !== undefined, relationship }, subject: { patientId: patient?.id, resourceType: 'Bundle' }, data: undefined }
+    },
+    act: async (db) => {
+      const versions = (await listBundleVersions(db, patientId)).map((r) => ({
+        version: r.version,
+        uploadedAt: new Date(r.uploaded_at as unknown as string),
+        byOrg: r.uploaded_by_org,
+        byOrgType: r.uploaded_by_org_type,
+      }))
+      const opens = (await listDossierOpens(db, patientId, ctx.principal.org, DOSSIER_OPENS_SHOWN)).map((r) => ({
+        org: r.org_id,
+        orgType: r.org_type,
+        at: new Date(r.occurred_at as unknown as string),
+      }))
+      return { result: { versions, opens }, audit: { detail: { versions: versions.length, opens: opens.length } } }
+    },
+  })
+}

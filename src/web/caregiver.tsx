@@ -5,6 +5,7 @@ import { Csrf } from './layout.js'
 import type { Messages } from './messages.nl.js'
 import type { WebSession } from './session.js'
 import { SYSTEM } from '../fhir/systems.js'
+import type { DossierHistory } from '../handover/handover.service.js'
 import { formatDateTime, type Lang } from './web-kit.js'
 
 /** The organisation types a consent names as recipients, per purpose (allow-list of the form). */
@@ -271,5 +272,65 @@ export function EmergencyForm({ t, session, patientId }: { t: Messages; session:
         </div>
       </form>
     </section>
+  )
+}
+
+/** An organisation as the pages name it: its type in words and its URA number. */
+const orgName = (t: Messages, type: string, ura: string) => `${t.orgType[type] ?? type} (${ura})`
+
+export function DossierHistoryView({ t, history }: { t: Messages; history: DossierHistory }) {
+  const lang = t.lang as Lang
+  return (
+    <>
+      <section aria-labelledby="versions-heading">
+        <h2 id="versions-heading">{t.dossierVersionsTitle}</h2>
+        {history.versions.length ? (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t.colVersion}</th>
+                <th scope="col">{t.colUploadedAt}</th>
+                <th scope="col">{t.colUploadedBy}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {history.versions.map((v) => (
+                <tr>
+                  <td>{String(v.version)}</td>
+                  <td>{formatDateTime(v.uploadedAt, lang)}</td>
+                  <td>{orgName(t, v.byOrgType, v.byOrg)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <p>{t.dossierVersionsNone}</p>
+        )}
+      </section>
+      <section aria-labelledby="opens-heading">
+        <h2 id="opens-heading">{t.opensTitle}</h2>
+        <p>{t.opensIntro}</p>
+        {history.opens.length ? (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t.colOpenedBy}</th>
+                <th scope="col">{t.colOpenedAt}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {history.opens.map((o) => (
+                <tr>
+                  <td>{orgName(t, o.orgType, o.org)}</td>
+                  <td>{formatDateTime(o.at, lang)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <p>{t.opensNone}</p>
+        )}
+      </section>
+    </>
   )
 }

@@ -37,12 +37,30 @@ export function taskRows(tasks: readonly Task[]): TaskRow[] {
     .sort((a, b) => (a.planned ?? '9999').localeCompare(b.planned ?? '9999'))
 }
 
-export function TaskTable({ t, caption, rows, perspective, receipts }: { t: Messages; caption: string; rows: TaskRow[]; perspective: boolean; receipts: boolean }) {
+export function TaskTable({
+  t,
+  caption,
+  rows,
+  perspective,
+  receipts,
+  detail = false,
+  intro,
+}: {
+  t: Messages
+  caption: string
+  rows: TaskRow[]
+  perspective: boolean
+  receipts: boolean
+  /** Whether the kind links to the task's own page (a caregiver's: the phone handover is recorded there). */
+  detail?: boolean
+  intro?: string
+}) {
   const lang = t.lang as Lang
   if (rows.length === 0) {
     return (
       <section aria-label={caption}>
         <h2>{caption}</h2>
+        {intro ? <p>{intro}</p> : null}
         <p>{t.tasksNone}</p>
       </section>
     )
@@ -50,6 +68,7 @@ export function TaskTable({ t, caption, rows, perspective, receipts }: { t: Mess
   return (
     <section aria-label={caption}>
       <h2>{caption}</h2>
+      {intro ? <p>{intro}</p> : null}
       <table>
         <thead>
           <tr>
@@ -64,7 +83,16 @@ export function TaskTable({ t, caption, rows, perspective, receipts }: { t: Mess
         <tbody>
           {rows.map((r) => (
             <tr>
-              <td>{t.taskCode[r.code] ?? r.code}</td>
+              <td>
+                {detail ? (
+                  <a href={`/app/tasks/${encodeURIComponent(r.id)}`}>
+                    {t.taskCode[r.code] ?? r.code}
+                    <span class="visually-hidden"> {r.vNummer ?? ''}</span>
+                  </a>
+                ) : (
+                  (t.taskCode[r.code] ?? r.code)
+                )}
+              </td>
               <td>{r.vNummer ?? '—'}</td>
               <td>{formatDate(r.planned, lang) ?? t.notPlanned}</td>
               <td>{t.taskStatus[r.status] ?? r.status}</td>

@@ -11,14 +11,15 @@ import { closeEmergencyReview, listEmergencyReviews } from '../consent/emergency
 import type { Deps } from '../deps.js'
 import { OutcomeError } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
-import { authoriseUploadAttempt, readDossier, uploadBundle } from '../handover/handover.service.js'
+import { authoriseUploadAttempt, readDossier, readDossierHistory, uploadBundle } from '../handover/handover.service.js'
 import { checkHandoverBundle } from '../handover/intake.js'
 import { recordConsent, searchConsents, withdrawConsent } from '../consent/consent.service.js'
-import { ConsentForm, ConsentList, EmergencyForm, consentFromForm, FORM_CODE, FORM_LANGUAGES, FORM_TYPES, HANDOVER_RECIPIENTS, PERSPECTIVE_RECIPIENTS, problemsPerEntry, TokenHandout, UploadForm } from './caregiver.js'
+import { ConsentForm, ConsentList, DossierHistoryView, EmergencyForm, consentFromForm, FORM_CODE, FORM_LANGUAGES, FORM_TYPES, HANDOVER_RECIPIENTS, PERSPECTIVE_RECIPIENTS, problemsPerEntry, TokenHandout, UploadForm } from './caregiver.js'
 import { accessPointOf, claimsToPrincipal } from '../http/caller-auth.js'
 import { searchPatients } from '../patient/patient.service.js'
 import { readPerspective } from '../perspective/perspective.service.js'
-import { createTask, readTask, searchTaskList } from '../tasks/task.service.js'
+import { changeTask, createTask, readTask, searchTaskList } from '../tasks/task.service.js'
+import { BIG_NUMBER, phoneHandoverTask, TaskPage } from './task-page.js'
 import { createDevIdp, DEV_SCOPE } from './dev-idp.js'
 import { dossierView } from './dossier-view.js'
 import { Layout } from './layout.js'
@@ -254,10 +255,10 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     const ctx = ctxOf(c)
     const done = c.req.query('done')
     const notice =
-      done === 'announced' ? t.announced : done === 'review-closed' ? t.reviewClosed : done === 'transfer' ? t.transferAnnounced : done === 'withdrawn' ? t.withdrawn : undefined
+      done === 'phone-handover' ? t.phoneRecorded : done === 'announced' ? t.announced : done === 'review-closed' ? t.reviewClosed : done === 'transfer' ? t.transferAnnounced : done === 'withdrawn' ? t.withdrawn : undefined
     // A list the rules refuse (a caregiver the BIG register does not confirm) is shown as refused, not as an error page.
     let refusedList = false
-    const rowsOf = async (q: { owner: string } | { requester: string }) => {
+    const rowsOf = async (q: { owner: string } | { requester: string; atRisk?: boolean }) => {
       try {
         return taskRows((await searchTaskList(deps, ctx, { ...q, count: TASKS_PER_PAGE, summaryCount: false })).resources)
       } catch (err) {
@@ -317,8 +318,9 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
           {extra.done}
           <Problem t={t} problem={extra.problem} />
           <PatientSearchForm t={t} />
-          <TaskTable t={t} caption={t.tasksOwned} rows={await owned()} perspective={true} receipts={false} />
-          <TaskTable t={t} caption={t.tasksRequested} rows={await requested()} perspective={true} receipts={true} />
+          <TaskTable t={t} caption={t.atRiskTitle} intro={t.atRiskIntro} rows={await rowsOf({ requester: principal.org, atRisk: true })} perspective={false} receipts={true} detail={true} />
+          <TaskTable t={t} caption={t.tasksOwned} rows={await owned()} perspective={true} receipts={false} detail={true} />
+          <TaskTable t={t} caption={t.tasksRequested} rows={await requested()} perspective={true} receipts={true} detail={true} />
           <ConsentForm t={t} session={session} vNummer="" versions={formVersions()} languages={formLanguages()} />
           <UploadForm t={t} session={session} {...(extra.uploadProblems ? { problems: extra.uploadProblems } : {})} />
         </>,
@@ -413,6 +415,50 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     return c.redirect(code === 'transfer' ? '/?done=transfer' : '/?done=announced', 303)
   }
 
+  // --- caregivers: a task, and the phone handover when the patient refused -----------------------
+  const taskPage = async (c: C, id: string, problem?: FormProblem, status: 200 | 409 | 422 = 200) => {
+    const { resource, version } = await readTask(deps, ctxOf(c), id)
+    const task = resource as Task
+    const principal = c.var.principal
+    return page(
+      c,
+      c.var.t.taskTitle,
+      <TaskPage t={c.var.t} session={c.var.session!} task={task} version={version} ownBig={principal.big} problem={problem} canRecord={principal.role === 'caregiver'} />,
+      status,
+    )
+  }
+  app.get('/app/tasks/:id', (c) => taskPage(c, c.req.param('id')))
+
+  // Completes the task through changeTask, as a PUT of the API would: the same rules and refusals.
+  app.post('/app/tasks/:id/phone-handover', async (c) => {
+    const t = c.var.t
+    const id = c.req.param('id')
+    const form = await c.req.parseBody()
+    const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string).replace(/\s+/g, '') : '')
+    const own = field('big-own')
+    const other = field('big-other')
+    const version = field('version')
+    const details: string[] = []
+    if (!BIG_NUMBER.test(own)) details.push(`${t.phoneOwnBig}: ${t.phoneBigHint}`)
+    if (!BIG_NUMBER.test(other)) details.push(`${t.phoneOtherBig}: ${t.phoneBigHint}`)
+    if (!details.length && own === other) details.push(t.phoneBigsDiffer)
+    if (!/^\d{1,9}$/.test(version)) details.push(t.phoneChanged)
+    if (details.length) return taskPage(c, id, { message: t.invalidInput, details }, 422)
+    const { resource } = await readTask(deps, ctxOf(c), id)
+    try {
+      await changeTask(deps, ctxOf(c), id, phoneHandoverTask(resource as Task, [own, other]), `W/"${version}"`)
+    } catch (err) {
+      if (err instanceof OutcomeError && err.status === 412) return taskPage(c, id, { message: t.phoneChanged, details: [] }, 409)
+      if (err instanceof OutcomeError && (err.status === 409 || err.status === 422)) {
+        // The service's own words about statuses and outputs, never a bundle's.
+        const issues = err.outcome.issue.map((i) => i.diagnostics).filter((d): d is string => typeof d === 'string')
+        return taskPage(c, id, { message: t.invalidInput, details: issues }, 422)
+      }
+      throw err
+    }
+    return c.redirect('/?done=phone-handover', 303)
+  })
+
   // --- escort nurse: the dossier ----------------------------------------------------------------
   app.post('/app/dossier', async (c) => {
     const form = await c.req.parseBody()
@@ -482,6 +528,14 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
       .map((consent) => consent.patient?.identifier)
       .find((i) => i?.system === SYSTEM.vNummer)?.value
     const vNummer = held ?? (c.req.query('v') ?? '').slice(0, 40)
+    const history = await readDossierHistory(deps, ctxOf(c), patientId)
+    // The patient's tasks: those of the caller's inbox and outbox (first pages) that name the
+    // patient; searchTaskList decides, the page only picks the rows of this V-nummer.
+    const ofPatient = async (q: { owner: string } | { requester: string }) =>
+      (await searchTaskList(deps, ctxOf(c), { ...q, count: TASKS_PER_PAGE, summaryCount: false })).resources
+    const tasks = held
+      ? taskRows([...(await ofPatient({ owner: c.var.principal.org })), ...(await ofPatient({ requester: c.var.principal.org }))]).filter((r) => r.vNummer === held)
+      : []
     return page(
       c,
       t.patientPageTitle,
@@ -493,6 +547,8 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
           {t.patientId}: {patientId}
         </p>
         <ConsentList t={t} session={session} consents={consents} isCurrent={(code, version) => deps.settings.consentForms.isCurrent(code, version)} />
+        <DossierHistoryView t={t} history={history} />
+        <TaskTable t={t} caption={t.patientTasksTitle} rows={tasks} perspective={true} receipts={true} detail={true} />
         <ConsentForm t={t} session={session} vNummer={vNummer} versions={formVersions()} languages={formLanguages()} />
         <UploadForm t={t} session={session} />
         <AnnounceDepartureForm t={t} session={session} transfer={{ vNummer }} />
