@@ -38,6 +38,8 @@ import {
   type FormProblem,
 } from './pages.js'
 import { perspectiveView } from './perspective-view.js'
+import { createSubscription, deleteSubscription, searchSubscriptions } from '../notifications/subscription.service.js'
+import { subscriptionFromForm, SubscriptionsPage, type SubscriptionTasks } from './subscriptions-page.js'
 import { cookieSecurity, csrfTokenMatches, endSession, findSession, startPendingSignIn, startSession, takePending, type WebSession } from './session.js'
 import { APP_CSS } from './styles.js'
 import { SCAN_JS } from './scan-script.js'
@@ -275,6 +277,12 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
         {refusedList ? <p class="warning" role="alert">{t.refusedText}</p> : null}
       </>
     )
+    // The organisation's notification subscriptions; the page's services decide who may manage them.
+    const SubscriptionsLink = () => (
+      <p>
+        <a href="/app/subscriptions">{t.subscriptionsLink}</a>
+      </p>
+    )
 
     if (principal.role === 'privacy-officer') {
       let reviews: Awaited<ReturnType<typeof listEmergencyReviews>> = []
@@ -304,6 +312,7 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
           <TaskTable t={t} caption={t.tasksOwned} rows={await owned()} perspective={true} receipts={false} />
           <Notice />
           <OpenDossierForm t={t} session={session} refused={extra.refused ?? false} />
+          <SubscriptionsLink />
         </>,
         extra.status,
       )
@@ -323,6 +332,7 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
           <TaskTable t={t} caption={t.tasksRequested} rows={await requested()} perspective={true} receipts={true} detail={true} />
           <ConsentForm t={t} session={session} vNummer="" versions={formVersions()} languages={formLanguages()} />
           <UploadForm t={t} session={session} {...(extra.uploadProblems ? { problems: extra.uploadProblems } : {})} />
+          <SubscriptionsLink />
         </>,
         extra.status,
       )
@@ -339,6 +349,7 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
         {isRegie ? <TaskTable t={t} caption={t.tasksRequested} rows={await requested()} perspective={true} receipts={true} /> : null}
         <TaskTable t={t} caption={t.tasksOwned} rows={await owned()} perspective={true} receipts={false} />
         {isRegie ? <AnnounceDepartureForm t={t} session={session} problem={extra.problem} /> : null}
+        <SubscriptionsLink />
       </>,
       extra.status,
     )
@@ -667,6 +678,42 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
       throw err
     }
     return home(c, { done: <p class="notice" role="status">{`${t.uploaded} ${stored.version}.`}</p> })
+  })
+
+  // --- notifications: the organisation's subscriptions, through the API's services --------------
+  const subscriptionsPage = async (c: C, extra: { problem?: FormProblem; notice?: string; endpoint?: string; tasks?: SubscriptionTasks; status?: number } = {}) => {
+    const subscriptions = await searchSubscriptions(deps, ctxOf(c))
+    const { status, ...rest } = extra
+    return page(c, c.var.t.subscriptionsTitle, <SubscriptionsPage t={c.var.t} session={c.var.session!} subscriptions={subscriptions} {...rest} />, (status ?? 200) as never)
+  }
+  app.get('/app/subscriptions', (c) => {
+    const done = c.req.query('done')
+    const notice = done === 'added' ? c.var.t.subscriptionAdded : done === 'deleted' ? c.var.t.subscriptionDeleted : undefined
+    return subscriptionsPage(c, notice ? { notice } : {})
+  })
+
+  app.post('/app/subscriptions', async (c) => {
+    const t = c.var.t
+    const form = await c.req.parseBody()
+    const endpoint = typeof form.endpoint === 'string' ? form.endpoint.trim().slice(0, 4096) : ''
+    const tasks: SubscriptionTasks = form.tasks === 'outbox' ? 'outbox' : 'inbox'
+    try {
+      await createSubscription(deps, ctxOf(c), subscriptionFromForm(c.var.principal.org, endpoint, tasks))
+    } catch (err) {
+      if (err instanceof OutcomeError && err.status >= 400 && err.status < 500 && err.status !== 401) {
+        // The service's own words (the endpoint guard's reason, the limit), with the API's status.
+        const issues = err.outcome.issue.map((i) => i.diagnostics).filter((d): d is string => typeof d === 'string')
+        const problem = { message: `${err.status === 403 ? t.refusedText : t.subscriptionRefused} (HTTP ${err.status})`, details: err.status === 403 ? [] : issues }
+        return subscriptionsPage(c, { problem, endpoint, tasks, status: err.status })
+      }
+      throw err
+    }
+    return c.redirect('/app/subscriptions?done=added', 303)
+  })
+
+  app.post('/app/subscriptions/:id/delete', async (c) => {
+    await deleteSubscription(deps, ctxOf(c), c.req.param('id'))
+    return c.redirect('/app/subscriptions?done=deleted', 303)
   })
 
   // --- privacy officer --------------------------------------------------------------------------
