@@ -169,6 +169,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the web application in a real browser', 
       await page.getByRole('row', { name: new RegExp(patient.vNummer) }).getByRole('link').click()
       expect(await page.locator('main').innerText()).toContain('Medische begeleiding vereist')
       expect(await page.content()).not.toContain(CANARY)
+      // Meldingen: the organisation's subscriptions; a refused endpoint shows the API's reason.
+      await page.goto('/')
+      await page.getByRole('link', { name: /^Meldingen/ }).click()
+      expect(await h1(page)).toBe('Meldingen')
+      await expectAccessible(page)
+      await page.getByLabel('Adres (URL) van het ontvangende systeem').fill('https://169.254.169.254/latest')
+      await page.getByRole('button', { name: 'Abonnement toevoegen' }).click()
+      expect(await page.getByRole('alert').innerText()).toContain('(HTTP 422)')
+      await expectAccessible(page)
     } finally {
       await context.close()
     }
