@@ -137,6 +137,17 @@ const UNAVAILABLE_MESSAGES = /Connection terminated|not queryable|timeout exceed
  * Whether an error means the database is unreachable or went away (a restart, a lost connection,
  * a statement timeout), rather than a fault in the request or the code: answered 503, retry later.
  */
+/**
+ * A background job's failure in the log: a database outage is expected and answered by the next
+ * round (a warning, as for requests), anything else is an error. Only the error's type, never its
+ * message (which may quote data).
+ */
+export function logJobFailure(logger: { warn: (o: object, m: string) => void; error: (o: object, m: string) => void }, job: string, err: unknown, message: string): void {
+  const fields = { job, errorType: (err as Error)?.constructor?.name }
+  if (isDatabaseUnavailable(err)) logger.warn(fields, `${message}: database unavailable`)
+  else logger.error(fields, message)
+}
+
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code

@@ -1,3 +1,4 @@
+import { logJobFailure } from '../db/database.js'
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Deps } from '../deps.js'
@@ -175,7 +176,7 @@ export function createDispatcher(deps: Deps, options: DispatcherOptions = {}): D
   const loop = () => {
     if (stopped) return
     round = runOnce()
-      .catch((err: unknown) => deps.logger.error({ job: 'notify', errorType: (err as Error)?.constructor?.name }, 'notification round failed'))
+      .catch((err: unknown) => logJobFailure(deps.logger, 'notify', err, 'notification round failed'))
       .finally(() => {
         round = undefined
         if (!stopped) timer = setTimeout(loop, settings.pollMs)
@@ -186,7 +187,7 @@ export function createDispatcher(deps: Deps, options: DispatcherOptions = {}): D
       await purge()
       await options.sweep?.(deps)
     } catch (err) {
-      deps.logger.error({ job: 'notify-sweep', errorType: (err as Error)?.constructor?.name }, 'at-risk sweep failed')
+      logJobFailure(deps.logger, 'notify-sweep', err, 'at-risk sweep failed')
     }
   }
 

@@ -1,3 +1,4 @@
+import { logJobFailure } from '../db/database.js'
 import { sql } from 'kysely'
 import { auditSystemEvent, type AuditContext } from '../audit/audit.service.js'
 import { withDecision } from '../access/enforce.js'
@@ -99,7 +100,7 @@ export function scheduleRetention(deps: Deps, everyMs = 3600_000): () => void {
     try {
       await runRetentionIfDue(deps)
     } catch (err) {
-      deps.logger.error({ job: 'retention', errorType: (err as Error)?.constructor?.name }, 'retention run failed')
+      logJobFailure(deps.logger, 'retention', err, 'retention run failed')
     } finally {
       running = false
     }
