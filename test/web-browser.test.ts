@@ -234,6 +234,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the web application in a real browser', 
     const vNummer = newVNummer()
     const { context, page } = await newPage()
     let token = ''
+    let shortCode = ''
     try {
       await signIn(page, 'A. Fictief-Gza')
       const consent = page.getByRole('region', { name: 'Toestemming of weigering vastleggen' })
@@ -248,6 +249,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the web application in a real browser', 
       const png = PNG.sync.read(await page.getByRole('img', { name: 'QR-code met de toestemmingscode' }).screenshot())
       token = jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? ''
       expect(token).toBe((await page.getByLabel('Toestemmingscode', { exact: true }).inputValue()).trim())
+      shortCode = await page.getByLabel('Korte code').inputValue()
+      expect(shortCode).toMatch(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/)
 
       await page.getByRole('link', { name: 'Terug naar de startpagina' }).click()
       const bundle = exampleHandoverBundle(vNummer, [exampleActionFlag('medical-escort-required')])
@@ -260,6 +263,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the web application in a real browser', 
       await page.getByRole('link', { name: /Open patiënt/ }).click()
       expect(await page.getByRole('region', { name: 'Toestemmingen' }).innerText()).toContain('Actief')
       await expectAccessible(page)
+      // A code only the DJI medical service can use, for a transfer later in the week.
+      const named = page.getByRole('region', { name: 'Code voor een bepaalde ontvanger' })
+      await named.getByLabel('Organisatie (URA-nummer)').fill('90000002')
+      await named.getByRole('button', { name: 'Code maken' }).click()
+      await expect.poll(() => h1(page)).toBe('Code voor een bepaalde ontvanger')
+      expect(await page.getByText('Alleen te gebruiken door').innerText()).toContain('90000002')
+      expect(await page.getByLabel('Korte code').inputValue()).toMatch(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/)
+      await expectAccessible(page)
+      await page.goBack()
       await page.getByLabel('Ontvangende zorgorganisatie (URA-nummer)').fill('90000002')
       await page.getByLabel('Geplande datum van overplaatsing').fill('2026-11-30')
       await page.getByRole('button', { name: 'Overplaatsing aankondigen' }).click()
@@ -272,6 +284,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the web application in a real browser', 
     try {
       await signIn(phone.page, 'C. Fictief-Escorte')
       await phone.page.getByLabel('Toestemmingscode').fill(token)
+      await phone.page.getByRole('button', { name: 'Dossier openen' }).click()
+      await expect.poll(() => h1(phone.page)).toBe('Medisch dossier')
+      // Without the camera: the short code, typed as a person would, in lower case.
+      await phone.page.getByRole('link', { name: 'Terug naar de startpagina' }).click()
+      await phone.page.getByLabel('Toestemmingscode of korte code').fill(shortCode.toLowerCase())
       await phone.page.getByRole('button', { name: 'Dossier openen' }).click()
       await expect.poll(() => h1(phone.page)).toBe('Medisch dossier')
     } finally {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exampleActionFlag, exampleHandoverBundle } from '../src/perspective/examples.js'
 import { newVNummer } from './support/fhir-builders.js'
-import { CookieJar, startWebApp, text, type WebTestApp } from './support/web-app.js'
+import { CookieJar, postMultipart, startWebApp, text, type WebTestApp } from './support/web-app.js'
 
 /** A GZA doctor's day on the pages: consent with the scanned form, the dossier upload, the code for the escort nurse, a transfer. */
 
@@ -17,13 +17,6 @@ beforeAll(async () => {
   home = await text(await doctor.signIn('dev-gza-arts'))
 })
 afterAll(async () => w?.close())
-
-async function postMultipart(j: CookieJar, path: string, fields: Record<string, string | string[]>, files: Record<string, { data: Buffer; type: string; name: string }> = {}) {
-  const form = new FormData()
-  for (const [k, v] of Object.entries(fields)) for (const one of [v].flat()) form.append(k, one)
-  for (const [k, f] of Object.entries(files)) form.append(k, new Blob([new Uint8Array(f.data)], { type: f.type }), f.name)
-  return j.fetch(path, { method: 'POST', body: form })
-}
 
 const consentFields = (csrf: string) => ({
   _csrf: csrf,

@@ -135,7 +135,7 @@ describe('the escort nurse', () => {
   it('the camera scan is a script file of this service, an enhancement of a form that works by typing', async () => {
     const { j, html } = await signIn('dev-escort-verpleegkundige')
     expect(html).toContain('<script src="/assets/scan.js" defer="">')
-    expect(html).toContain('<label for="token">Toestemmingscode</label>')
+    expect(html).toContain('<label for="token">Toestemmingscode of korte code')
     const script = await j.fetch('/assets/scan.js')
     expect(script.status, await text(script)).toBe(200)
     expect(script.headers.get('content-type')).toMatch(/^text\/javascript/)

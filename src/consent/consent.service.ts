@@ -10,6 +10,7 @@ import { fhirInstant } from '../fhir/instant.js'
 import { findOrCreatePatient, findPatient, findPatientIdsByIdentifiers, lockPatient } from '../patient/patient.repository.js'
 import { withDecision } from '../access/enforce.js'
 import { announceConsentWithdrawn } from '../outbox/outbox.js'
+import { deleteShortCodesOfConsent } from './short-code.js'
 import { decide, NO_RELATIONSHIP } from '../access/policy.js'
 import { addRelationship, relationshipFact } from '../access/relationships.js'
 import type { Executor } from '../db/executor.js'
@@ -33,7 +34,7 @@ export interface RecordedConsent {
   id: string
   version: number
   resource: Consent
-  token?: { token: string; expiresAt: Date }
+  token?: { token: string; expiresAt: Date; patientId: string; consentId: string }
 }
 
 export const MAX_TOKEN_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000
@@ -165,6 +166,7 @@ export async function withdrawConsent(deps: Deps, ctx: AuditContext, id: string,
       const version = row.version + 1
       const resource: Consent = { ...stored, status: 'inactive', meta: { ...stored.meta, versionId: String(version), lastUpdated: now.toISOString() } }
       await markConsentWithdrawn(trx, id, now, version, await encryptContent(JSON.stringify(resource), key, `consent:${id}:${version}`))
+      await deleteShortCodesOfConsent(trx, id)
       await announceConsentWithdrawn(trx, row.patient_id, ctx.principal.org, now)
       return { result: { version, resource } }
     },
@@ -235,7 +237,7 @@ async function mintToken(
     ...(window?.notBefore ? { notBefore: window.notBefore } : {}),
     expiresAt,
   })
-  return { token, expiresAt }
+  return { token, expiresAt, patientId, consentId: consent.id }
 }
 
 const rowToResource = (deps: Deps, row: ConsentRow): Promise<Consent | undefined> =>

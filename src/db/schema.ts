@@ -223,6 +223,22 @@ export interface EscortCardTable {
   expires_at: Timestamp
 }
 
+/** A short code for a consent token; the token is encrypted under a key derived from the code. */
+export interface ConsentShortCodeTable {
+  code_hash: string
+  patient_id: string
+  consent_id: string
+  token: string
+  created_at: Timestamp
+  expires_at: Timestamp
+}
+
+/** A failed short-code attempt, by an HMAC of the person who made it. */
+export interface ShortCodeAttemptTable {
+  subject_hash: string
+  at: Timestamp
+}
+
 /** A web session, or a sign-in under way (`kind` pending). Only the hash of the cookie's id is kept. */
 export interface WebSessionTable {
   id_hash: string
@@ -237,6 +253,8 @@ export interface WebSessionTable {
 }
 
 export interface Database {
+  consent_short_code: ConsentShortCodeTable
+  short_code_attempt: ShortCodeAttemptTable
   escort_card: EscortCardTable
   subscription: SubscriptionTable
   notification: NotificationTable

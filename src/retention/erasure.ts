@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/executor.js'
+import { deleteShortCodesOfPatient } from '../consent/short-code.js'
 import { destroyPatientKey } from '../patient/patient-key.repository.js'
 
 /**
@@ -18,6 +19,7 @@ export async function erasePatientData(trx: Executor, patientId: string, now: Da
   await sql`update consent_version set resource = null where consent_id in (select id from consent where patient_id = ${patientId})`.execute(trx)
   await trx.updateTable('emergency_access').set({ reason: null }).where('patient_id', '=', patientId).execute()
   await trx.deleteFrom('patient_identifier').where('patient_id', '=', patientId).execute()
+  await deleteShortCodesOfPatient(trx, patientId)
   await sql`update task set resource = resource #- '{for,identifier}' where patient_id = ${patientId}`.execute(trx)
   await sql`update task_version set resource = resource #- '{for,identifier}' where task_id in (select id from task where patient_id = ${patientId})`.execute(trx)
   await trx.updateTable('patient').set({ erased_at: now }).where('id', '=', patientId).execute()

@@ -59,6 +59,8 @@ export interface TaskSearch {
   statuses?: string[]
   codes?: string[]
   identifiers?: string[]
+  /** Only the tasks of this patient (the web application's patient page). */
+  patientId?: string
   /** Only open transfers and departures due by `atRiskBy` whose dossier the receivers have not opened. */
   atRiskBy?: Date
   /** Keyset position: after this sort key. */
@@ -92,6 +94,7 @@ function taskSearchQuery(db: Executor, q: Omit<TaskSearch, 'after' | 'limit'>) {
     .$if(!!q.statuses?.length, (qb) => qb.where('status', 'in', q.statuses!))
     .$if(!!q.codes?.length, (qb) => qb.where('code', 'in', q.codes as TaskRow['code'][]))
     .$if(!!q.identifiers?.length, (qb) => qb.where(sql<boolean>`identifiers && ${q.identifiers!}::text[]`))
+    .$if(q.patientId !== undefined, (qb) => qb.where('patient_id', '=', q.patientId!))
     .$if(q.atRiskBy !== undefined, (qb) =>
       qb
         .where('status', 'in', [...OPEN_STATUSES])

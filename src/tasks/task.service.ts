@@ -408,6 +408,8 @@ export interface TaskSearchQuery {
   statuses?: string[]
   codes?: string[]
   identifiers?: string[]
+  /** The tasks of one patient only; the same decision, the organisation's own inbox or outbox. */
+  patientId?: string
   atRisk?: boolean
   count: number
   summaryCount: boolean
@@ -440,7 +442,7 @@ export async function searchTaskList(deps: Deps, ctx: AuditContext, q: TaskSearc
   return withDecision(deps, ctx, {
     action: 'task.search',
     readOnly: true,
-    gather: async () => ({ facts: { ownOrganisation: value === ctx.principal.org }, subject: { resourceType: 'Task' }, data: undefined }),
+    gather: async () => ({ facts: { ownOrganisation: value === ctx.principal.org }, subject: { resourceType: 'Task', ...(q.patientId !== undefined ? { patientId: q.patientId } : {}) }, data: undefined }),
     act: async (db) => {
       const now = clock.now()
       const filter = {
@@ -449,6 +451,7 @@ export async function searchTaskList(deps: Deps, ctx: AuditContext, q: TaskSearc
         ...(q.statuses?.length ? { statuses: q.statuses } : {}),
         ...(q.codes?.length ? { codes: q.codes } : {}),
         ...(q.identifiers?.length ? { identifiers: q.identifiers } : {}),
+        ...(q.patientId !== undefined ? { patientId: q.patientId } : {}),
         ...(q.atRisk ? { atRiskBy: new Date(now.getTime() + deps.settings.atRiskWindowMs) } : {}),
       }
       const total = await countTasks(db, filter)

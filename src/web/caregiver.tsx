@@ -174,25 +174,101 @@ export function problemsPerEntry(t: Messages, issues: OperationOutcomeIssue[], t
   })
 }
 
-export async function TokenHandout({ t, token, expiresAt, lang }: { t: Messages; token: string; expiresAt: Date; lang: Lang }) {
+export async function TokenHandout({
+  t,
+  token,
+  expiresAt,
+  shortCode,
+  onlyFor,
+  lang,
+}: {
+  t: Messages
+  token: string
+  expiresAt: Date
+  shortCode: { code: string; expiresAt: Date }
+  onlyFor?: string | undefined
+  lang: Lang
+}) {
   // The QR code as SVG made here: no script, no image request, no third party.
   const svg = await QRCode.toString(token, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })
   return (
     <section aria-labelledby="token-heading">
       <h2 id="token-heading">{t.tokenTitle}</h2>
       <p>{t.tokenIntro}</p>
+      {onlyFor ? (
+        <p>
+          {t.tokenOnlyFor}: <strong>{onlyFor}</strong>
+        </p>
+      ) : null}
       <figure class="qr" role="img" aria-label={t.tokenQrLabel}>
         {raw(svg)}
       </figure>
       <p>
-        <label for="token-text">{t.tokenText}</label>
-        <textarea id="token-text" readonly rows={4}>
-          {token}
-        </textarea>
+        <label for="short-code">{t.shortCodeLabel}</label>
+        <input id="short-code" class="short-code" readonly value={shortCode.code} size={11} aria-describedby="short-code-expires" />
+        <span class="hint" id="short-code-expires">
+          {t.shortCodeExpires} {formatDateTime(shortCode.expiresAt, lang)}
+        </span>
       </p>
-      <p>
-        {t.tokenExpires} {formatDateTime(expiresAt, lang)}
-      </p>
+      <details>
+        <summary>{t.tokenFullText}</summary>
+        <p>
+          <label for="token-text">{t.tokenText}</label>
+          <textarea id="token-text" readonly rows={4}>
+            {token}
+          </textarea>
+        </p>
+        <p>
+          {t.tokenExpires} {formatDateTime(expiresAt, lang)}
+        </p>
+      </details>
+    </section>
+  )
+}
+
+/** The recipients a named token may have: a type of organisation, a URA or a BIG number. */
+export const TOKEN_RECIPIENT_TYPES = [...HANDOVER_RECIPIENTS] as const
+
+export function RecipientTokenForm({ t, session, consentId, values }: { t: Messages; session: WebSession; consentId: string; values?: Record<string, string> }) {
+  const v = values ?? {}
+  return (
+    <section aria-labelledby="recipient-token-heading">
+      <h2 id="recipient-token-heading">{t.recipientTokenTitle}</h2>
+      <p id="recipient-token-intro">{t.recipientTokenIntro}</p>
+      <form class="stack" method="post" action={`/app/consents/${encodeURIComponent(consentId)}/token`} aria-describedby="recipient-token-intro">
+        <Csrf session={session} />
+        <div>
+          <label for="r-type">{t.recipientOrgType}</label>
+          <select id="r-type" name="org-type">
+            <option value="">{t.recipientAnyType}</option>
+            {TOKEN_RECIPIENT_TYPES.map((type) => (
+              <option value={type} selected={v['org-type'] === type}>
+                {t.orgType[type]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="r-ura">{t.recipientUra}</label>
+          <input id="r-ura" name="ura" inputmode="numeric" autocomplete="off" maxlength={8} pattern="[0-9]{8}" value={v.ura ?? ''} />
+        </div>
+        <div>
+          <label for="r-big">{t.recipientBig}</label>
+          <input id="r-big" name="big" inputmode="numeric" autocomplete="off" maxlength={11} pattern="[0-9]{11}" value={v.big ?? ''} />
+        </div>
+        <div>
+          <label for="r-until">
+            {t.recipientUntil}
+            <span class="hint" id="r-until-hint">
+              {t.recipientUntilHint}
+            </span>
+          </label>
+          <input id="r-until" name="until" type="date" aria-describedby="r-until-hint" value={v.until ?? ''} />
+        </div>
+        <div>
+          <button type="submit">{t.recipientTokenButton}</button>
+        </div>
+      </form>
     </section>
   )
 }

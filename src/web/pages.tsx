@@ -258,12 +258,16 @@ export function PerspectivePage({ t, view, vNummer }: { t: Messages; view: Persp
   )
 }
 
-export function OpenDossierForm({ t, session, refused }: { t: Messages; session: WebSession; refused?: boolean }) {
+export function OpenDossierForm({ t, session, refused, limited }: { t: Messages; session: WebSession; refused?: boolean; limited?: boolean }) {
   return (
     <section aria-labelledby="open-heading">
       <h2 id="open-heading">{t.openDossierTitle}</h2>
       <p>{t.openDossierIntro}</p>
-      {refused ? (
+      {limited ? (
+        <p class="warning" role="alert">
+          {t.shortCodeLimited}
+        </p>
+      ) : refused ? (
         <p class="warning" role="alert">
           {t.dossierRefused}
         </p>
@@ -271,8 +275,13 @@ export function OpenDossierForm({ t, session, refused }: { t: Messages; session:
       <form class="stack" method="post" action="/app/dossier">
         <Csrf session={session} />
         <div>
-          <label for="token">{t.consentTokenLabel}</label>
-          <textarea id="token" name="token" required rows={3} autocomplete="off" spellcheck={false} />
+          <label for="token">
+            {t.consentTokenLabel}
+            <span class="hint" id="token-hint">
+              {t.shortCodeHint}
+            </span>
+          </label>
+          <textarea id="token" name="token" required rows={3} autocomplete="off" autocapitalize="characters" spellcheck={false} aria-describedby="token-hint" />
         </div>
         <div id="scan-slot" data-label={t.scanButton} />
         <div>

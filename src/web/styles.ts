@@ -57,6 +57,7 @@ dl.facts dd { margin: 0; }
 .scan-video[hidden] { display: none; }
 .qr { margin: .5rem 0; }
 .qr svg { width: 16rem; height: 16rem; max-width: 100%; display: block; }
+.short-code { display: block; font: 600 1.6rem/1.3 ui-monospace, "DejaVu Sans Mono", monospace; letter-spacing: .12em; width: 15ch; max-width: 100%; }
 textarea[readonly] { font-family: "DejaVu Sans Mono", monospace; font-size: .85rem; word-break: break-all; }
 .tel { font-size: 1.3rem; font-weight: bold; }
 footer.site { max-width: 60rem; margin: 0 auto; padding: 1rem; border-top: 1px solid #666; color: #333; font-size: .95rem; }

@@ -37,12 +37,23 @@ export function pageCsp(formActionOrigin?: string): string {
 export const PAGE_CSP = pageCsp()
 
 /** Renders a page with the doctype; the headers (CSP, no-store) are the web middleware's. */
-export async function renderPage(c: Context, node: Child, status: 200 | 400 | 403 | 404 | 409 | 422 | 500 | 503 = 200): Promise<Response> {
+export async function renderPage(c: Context, node: Child, status: 200 | 400 | 403 | 404 | 409 | 422 | 429 | 500 | 503 = 200): Promise<Response> {
   const html = `<!doctype html>${await Promise.resolve(String(await (node as { toString(): string | Promise<string> }).toString()))}`
   return c.html(html, status)
 }
 
 const TIME_ZONE = 'Europe/Amsterdam'
+
+/** The last second of a calendar day in Europe/Amsterdam, as a FHIR instant with its offset. */
+export function endOfDay(day: string): string | undefined {
+  const noon = new Date(`${day}T12:00:00Z`)
+  if (Number.isNaN(noon.getTime()) || noon.toISOString().slice(0, 10) !== day) return undefined
+  const offset = new Intl.DateTimeFormat('en-GB', { timeZone: TIME_ZONE, timeZoneName: 'longOffset' })
+    .formatToParts(noon)
+    .find((p) => p.type === 'timeZoneName')
+    ?.value.replace('GMT', '')
+  return `${day}T23:59:59${offset || '+00:00'}`
+}
 
 /** "24 november 2026" / "24 November 2026", Europe/Amsterdam; a date-only value stays that day. */
 export function formatDate(value: string | undefined, lang: Lang): string | undefined {

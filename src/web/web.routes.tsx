@@ -13,8 +13,9 @@ import { OutcomeError } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
 import { authoriseUploadAttempt, readDossier, readDossierHistory, uploadBundle } from '../handover/handover.service.js'
 import { checkHandoverBundle } from '../handover/intake.js'
-import { recordConsent, searchConsents, withdrawConsent } from '../consent/consent.service.js'
-import { ConsentForm, ConsentList, DossierHistoryView, EmergencyForm, consentFromForm, FORM_CODE, FORM_LANGUAGES, FORM_TYPES, HANDOVER_RECIPIENTS, PERSPECTIVE_RECIPIENTS, problemsPerEntry, TokenHandout, UploadForm } from './caregiver.js'
+import { issueTokenForRecipient, recordConsent, searchConsents, withdrawConsent } from '../consent/consent.service.js'
+import { createShortCode, redeemShortCode } from '../consent/short-code.js'
+import { ConsentForm, ConsentList, DossierHistoryView, EmergencyForm, consentFromForm, FORM_CODE, FORM_LANGUAGES, FORM_TYPES, HANDOVER_RECIPIENTS, PERSPECTIVE_RECIPIENTS, problemsPerEntry, RecipientTokenForm, TOKEN_RECIPIENT_TYPES, TokenHandout, UploadForm } from './caregiver.js'
 import { accessPointOf, claimsToPrincipal } from '../http/caller-auth.js'
 import { searchPatients } from '../patient/patient.service.js'
 import { readPerspective } from '../perspective/perspective.service.js'
@@ -43,7 +44,7 @@ import { subscriptionFromForm, SubscriptionsPage, type SubscriptionTasks } from 
 import { cookieSecurity, csrfTokenMatches, endSession, findSession, startPendingSignIn, startSession, takePending, type WebSession } from './session.js'
 import { APP_CSS } from './styles.js'
 import { SCAN_JS } from './scan-script.js'
-import { messagesFor, pageCsp, renderPage, type Lang, type WebEnv } from './web-kit.js'
+import { endOfDay, messagesFor, pageCsp, renderPage, type Lang, type WebEnv } from './web-kit.js'
 import type { WebSettings } from './web-settings.js'
 
 const LANG_COOKIE = 'overdracht-lang'
@@ -249,7 +250,7 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
   // --- the home page of each role ---------------------------------------------------------------
   async function home(
     c: C,
-    extra: { problem?: FormProblem; refused?: boolean; status?: 200 | 400 | 403 | 404 | 422; done?: unknown; uploadProblems?: { entry: string; text: string }[] } = {},
+    extra: { problem?: FormProblem; refused?: boolean; limited?: boolean; status?: 200 | 400 | 403 | 404 | 422 | 429; done?: unknown; uploadProblems?: { entry: string; text: string }[] } = {},
   ) {
     const t = c.var.t
     const session = c.var.session as WebSession
@@ -311,7 +312,7 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
           <p>{t.departuresIntro}</p>
           <TaskTable t={t} caption={t.tasksOwned} rows={await owned()} perspective={true} receipts={false} />
           <Notice />
-          <OpenDossierForm t={t} session={session} refused={extra.refused ?? false} />
+          <OpenDossierForm t={t} session={session} refused={extra.refused ?? false} limited={extra.limited ?? false} />
           <SubscriptionsLink />
         </>,
         extra.status,
@@ -473,8 +474,17 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
   // --- escort nurse: the dossier ----------------------------------------------------------------
   app.post('/app/dossier', async (c) => {
     const form = await c.req.parseBody()
-    const token = typeof form.token === 'string' ? form.token.replace(/\s+/g, '') : ''
+    const typed = typeof form.token === 'string' ? form.token.trim() : ''
+    let token = typed.replace(/\s+/g, '')
     if (!token) return home(c, { refused: true, status: 400 })
+    // A short code (no dots, unlike a token) stands for the token it was made for. An unknown one is
+    // passed on as typed: readDossier refuses it as an invalid token and audits the refusal.
+    if (!token.includes('.') && token.length <= 32) {
+      const principal = c.var.principal
+      const redeemed = await redeemShortCode(deps, `${principal.org}|${principal.sub}`, typed)
+      if (redeemed.kind === 'limited') return home(c, { limited: true, status: 429 })
+      if (redeemed.kind === 'token') token = redeemed.token
+    }
     // The token names its patient; readDossier verifies it again and decides.
     const fact = await verifyConsentToken(token, deps.consentKeys, tokenSettings(deps), deps.clock)
     const patientId = fact.valid ? fact.patientId : 'unknown'
@@ -539,14 +549,14 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
       .map((consent) => consent.patient?.identifier)
       .find((i) => i?.system === SYSTEM.vNummer)?.value
     const vNummer = held ?? (c.req.query('v') ?? '').slice(0, 40)
+    // The newest consent in force is the one a named token is made under.
+    const activeConsent = consents.filter((consent) => consent.status === 'active').sort((a, b) => (b.dateTime ?? '').localeCompare(a.dateTime ?? ''))[0]
     const history = await readDossierHistory(deps, ctxOf(c), patientId)
-    // The patient's tasks: those of the caller's inbox and outbox (first pages) that name the
-    // patient; searchTaskList decides, the page only picks the rows of this V-nummer.
+    // The patient's tasks in the caller's inbox and outbox: searchTaskList decides, as for the lists.
     const ofPatient = async (q: { owner: string } | { requester: string }) =>
-      (await searchTaskList(deps, ctxOf(c), { ...q, count: TASKS_PER_PAGE, summaryCount: false })).resources
-    const tasks = held
-      ? taskRows([...(await ofPatient({ owner: c.var.principal.org })), ...(await ofPatient({ requester: c.var.principal.org }))]).filter((r) => r.vNummer === held)
-      : []
+      (await searchTaskList(deps, ctxOf(c), { ...q, patientId, count: TASKS_PER_PAGE, summaryCount: false })).resources
+    const both = [...(await ofPatient({ owner: c.var.principal.org })), ...(await ofPatient({ requester: c.var.principal.org }))]
+    const tasks = taskRows([...new Map(both.map((task) => [task.id, task])).values()])
     return page(
       c,
       t.patientPageTitle,
@@ -558,6 +568,7 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
           {t.patientId}: {patientId}
         </p>
         <ConsentList t={t} session={session} consents={consents} isCurrent={(code, version) => deps.settings.consentForms.isCurrent(code, version)} />
+        {activeConsent?.id ? <RecipientTokenForm t={t} session={session} consentId={activeConsent.id} /> : null}
         <DossierHistoryView t={t} history={history} />
         <TaskTable t={t} caption={t.patientTasksTitle} rows={tasks} perspective={true} receipts={true} detail={true} />
         <ConsentForm t={t} session={session} vNummer={vNummer} versions={formVersions()} languages={formLanguages()} />
@@ -572,6 +583,71 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     await withdrawConsent(deps, ctxOf(c), c.req.param('id'), { resourceType: 'Consent', status: 'inactive' } as Consent, undefined)
     return c.redirect('/?done=withdrawn', 303)
   })
+
+  // $token for a named recipient: issueTokenForRecipient decides (a caregiver of the custodian, the
+  // consent in force); the page only turns the form into its Parameters.
+  app.post('/app/consents/:id/token', async (c) => {
+    const t = c.var.t
+    const id = c.req.param('id')
+    const form = await c.req.parseBody()
+    const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string).replace(/\s+/g, '') : '')
+    const values = { 'org-type': field('org-type'), ura: field('ura'), big: field('big'), until: field('until') }
+    const chosen = [
+      ...((TOKEN_RECIPIENT_TYPES as readonly string[]).includes(values['org-type']) ? [{ system: SYSTEM.organizationType, value: values['org-type'] }] : []),
+      ...(/^\d{8}$/.test(values.ura) ? [{ system: SYSTEM.ura, value: values.ura }] : []),
+      ...(BIG_NUMBER.test(values.big) ? [{ system: SYSTEM.big, value: values.big }] : []),
+    ]
+    const filled = [values['org-type'], values.ura, values.big].filter(Boolean).length
+    const until = /^\d{4}-\d{2}-\d{2}$/.test(values.until) ? endOfDay(values.until) : undefined
+    const details: string[] = []
+    if (chosen.length !== 1 || filled !== 1) details.push(t.recipientChooseOne)
+    if (values.until && !until) details.push(`${t.recipientUntil}: ${t.recipientUntilHint}`)
+    const again = (problem: FormProblem) => recipientTokenPage(c, id, problem, values)
+    if (details.length) return again({ message: t.invalidInput, details })
+    const recipient = chosen[0]!
+    let minted
+    try {
+      minted = await issueTokenForRecipient(deps, ctxOf(c), id, {
+        resourceType: 'Parameters',
+        parameter: [{ name: 'recipient', valueIdentifier: recipient }, ...(until ? [{ name: 'period', valuePeriod: { end: until } }] : [])],
+      })
+    } catch (err) {
+      // The service's own words about periods and consents in force, never a bundle's.
+      if (err instanceof OutcomeError && (err.status === 400 || err.status === 409)) {
+        return again({ message: t.invalidInput, details: err.outcome.issue.map((i) => i.diagnostics).filter((d): d is string => typeof d === 'string') })
+      }
+      throw err
+    }
+    const onlyFor =
+      recipient.system === SYSTEM.organizationType ? (t.orgType[recipient.value] ?? recipient.value) : `${recipient.system === SYSTEM.ura ? t.recipientUra : t.recipientBig} ${recipient.value}`
+    return page(
+      c,
+      t.recipientTokenTitle,
+      <>
+        <h1>{t.recipientTokenTitle}</h1>
+        {await TokenHandout({ t, ...minted, shortCode: await createShortCode(deps, minted), onlyFor, lang: c.var.lang })}
+        <p class="no-print">
+          <a href="/">{t.backHome}</a>
+        </p>
+      </>,
+    )
+  })
+  async function recipientTokenPage(c: C, id: string, problem: FormProblem, values: Record<string, string>) {
+    const t = c.var.t
+    return page(
+      c,
+      t.recipientTokenTitle,
+      <>
+        <h1>{t.recipientTokenTitle}</h1>
+        <Problem t={t} problem={problem} />
+        <RecipientTokenForm t={t} session={c.var.session!} consentId={id} values={values} />
+        <p class="no-print">
+          <a href="/">{t.backHome}</a>
+        </p>
+      </>,
+      422,
+    )
+  }
 
   // P2: emergency access with its reason; readDossier decides, opens the window and the review.
   app.post('/app/patients/:id/emergency', async (c) => {
@@ -640,7 +716,7 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
         <p class="notice" role="status">
           {refused ? t.refusalRecorded : t.consentRecorded}
         </p>
-        {recorded.token ? await TokenHandout({ t, token: recorded.token.token, expiresAt: recorded.token.expiresAt, lang: c.var.lang }) : null}
+        {recorded.token ? await TokenHandout({ t, ...recorded.token, shortCode: await createShortCode(deps, recorded.token), lang: c.var.lang }) : null}
         <p class="no-print">
           <a href="/">{t.backHome}</a>
         </p>

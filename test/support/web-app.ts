@@ -111,6 +111,14 @@ export class CookieJar {
 
 export const text = (res: Response) => res.clone().text()
 
+/** Posts a multipart form (with files, as a browser does for a file input); redirects not followed. */
+export async function postMultipart(j: CookieJar, path: string, fields: Record<string, string | string[]>, files: Record<string, { data: Buffer; type: string; name: string }> = {}) {
+  const form = new FormData()
+  for (const [k, v] of Object.entries(fields)) for (const one of [v].flat()) form.append(k, one)
+  for (const [k, f] of Object.entries(files)) form.append(k, new Blob([new Uint8Array(f.data)], { type: f.type }), f.name)
+  return j.fetch(path, { method: 'POST', body: form })
+}
+
 /**
  * A patient of the test GZA with consent and a dossier that holds a canary in every free-text
  * field, and action flags a regievoerder and an escort may see.
