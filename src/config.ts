@@ -27,6 +27,11 @@ export interface Config {
   shutdownGraceMs: number
   /** Worker threads that validate large request bodies; 0: on the event loop. */
   validationThreads: number
+  /**
+   * Service processes sharing the port (node:cluster); 1: this process serves. More than one needs
+   * a PostgreSQL server (the embedded database lives in one process).
+   */
+  workers: number
   /** The Prometheus listener; undefined: off. */
   metrics: { port: number; host: string; token: string | undefined } | undefined
   /** The web application's sign-in; undefined: no pages (an identity provider for the API but none for people). */
@@ -215,6 +220,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   } else if (auth === undefined) {
     web = { baseUrl, oidc: 'development', sessionIdleMs, sessionAbsoluteMs }
   }
+  // Every core by default, where the database is a server and sign-in does not rely on the
+  // development provider (it keeps its sign-ins in the memory of one process).
+  const oneProcessOnly = !env.DATABASE_URL || web?.oidc === 'development'
+  const workers = positiveInt(env, 'OVERDRACHT_WORKERS', oneProcessOnly ? 1 : availableParallelism())
+  if (workers > 1 && !env.DATABASE_URL) {
+    throw new ConfigError('OVERDRACHT_WORKERS above 1 needs a PostgreSQL server (DATABASE_URL): the embedded database lives in one process')
+  }
+  if (workers > 1 && web?.oidc === 'development') {
+    // The API works in every process; the pages would lose sign-ins between processes.
+    web = undefined
+  }
   return {
     port,
     host: env.HOST || '127.0.0.1',
@@ -238,6 +254,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownGraceMs: positiveInt(env, 'OVERDRACHT_SHUTDOWN_GRACE_SECONDS', 15) * 1000,
     metrics,
     web,
+    workers,
     validationThreads: env.OVERDRACHT_VALIDATION_THREADS === '0' ? 0 : positiveInt(env, 'OVERDRACHT_VALIDATION_THREADS', Math.max(1, Math.min(4, availableParallelism() - 1))),
     settings: {
       ...DEFAULT_SETTINGS,

@@ -13,6 +13,7 @@ import { ensureDevIdentity, ensureDevMasterKey, mintDevCallerToken } from '../sr
 import { parseMasterKey } from '../src/patient/envelope.js'
 import { consentResource, handoverBundle, newVNummer } from './support/fhir-builders.js'
 import { freePort, privateClusterUnavailableReason, startPrivateCluster, type PrivateCluster } from './support/private-postgres.js'
+import { startServiceProcess } from './support/service-process.js'
 import { usingServer } from './support/test-db.js'
 
 /*
@@ -100,66 +101,11 @@ const byStatus = (list: Answer[]) => {
   return [...m].sort().map(([s, n]) => `${s}: ${n}`).join(', ') || 'none'
 }
 
-/** The service as its own process, on `databaseUrl`, with a data folder of its own (keys, BIG register). */
-async function startService(databaseUrl: string) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'overdracht-restart-'))
-  const port = await freePort()
-  const env: Record<string, string | undefined> = { ...process.env }
-  for (const name of Object.keys(env)) if (name.startsWith('OVERDRACHT_') || name === 'DATABASE_URL' || name === 'TEST_DATABASE_URL') delete env[name]
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: new URL('..', import.meta.url).pathname,
-    env: {
-      ...env,
-      DATABASE_URL: databaseUrl,
-      OVERDRACHT_DEVELOPMENT_MODE: '1',
-      OVERDRACHT_DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      OVERDRACHT_DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
-      OVERDRACHT_DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
-      OVERDRACHT_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const startService = (databaseUrl: string) =>
+  startServiceProcess(databaseUrl, {
+    OVERDRACHT_DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
+    OVERDRACHT_DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
   })
-  const output: string[] = []
-  let outputBytes = 0
-  const keep = (chunk: Buffer) => {
-    output.push(chunk.toString())
-    outputBytes += chunk.length
-    while (output.length > 1 && outputBytes > 2_000_000) outputBytes -= output.shift()!.length
-  }
-  child.stdout!.on('data', keep)
-  child.stderr!.on('data', keep)
-  const service = {
-    base: `http://127.0.0.1:${port}`,
-    dataDir,
-    child,
-    /** What the process wrote (the last 2 MB). */
-    output: () => output.join(''),
-    log: (chars = 6_000) => output.join('').slice(-chars),
-    alive: () => child.exitCode === null && child.signalCode === null,
-    exited: () =>
-      new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.exitCode !== null || child.signalCode !== null
-          ? resolve({ code: child.exitCode, signal: child.signalCode })
-          : child.once('exit', (code, signal) => resolve({ code, signal })),
-      ),
-    async dispose() {
-      if (service.alive()) {
-        child.kill('SIGKILL')
-        await service.exited()
-      }
-      rmSync(dataDir, { recursive: true, force: true })
-    },
-  }
-  for (let i = 0; ; i++) {
-    if (!service.alive()) throw new Error(`the service exited at start-up (${child.exitCode ?? child.signalCode}):\n${service.log()}`)
-    if (await fetch(`${service.base}/readyz`).then((r) => r.ok, () => false)) break
-    if (i > 480) throw new Error(`the service did not answer /readyz within 120 s:\n${service.log()}`)
-    await sleep(250)
-  }
-  return service
-}
 type Service = Awaited<ReturnType<typeof startService>>
 
 /** Callers, a recorder of every answer, and the load: WORKERS loops of mixed requests. */

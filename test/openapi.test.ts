@@ -36,7 +36,7 @@ const openApiPath = (route: AppRoute) => route.pattern.replace(/:([A-Za-z0-9_]+)
 const operationOf = (route: AppRoute) => doc.paths[openApiPath(route)]?.[route.method.toLowerCase()]
 
 const apiRoutes = appRoutes(t.app).filter((r) => !/^\/fhir(\/|$)/.test(r.pattern))
-const metricsRoutes = appRoutes(createMetricsApp(createMetrics(), undefined))
+const metricsRoutes = appRoutes(createMetricsApp(createMetrics().registry, undefined))
 
 const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
   METHODS.filter((m) => item[m]).map((m) => ({ name: `${m.toUpperCase()} ${path}`, path, method: m, operation: item[m]!, item })),

@@ -131,8 +131,12 @@ describe('a code for a named recipient', () => {
     expect(named).not.toBe('')
     // The escort nurse is not the named recipient: refused, as the token itself would be.
     const nurse = await signedIn('dev-escort-verpleegkundige')
+    const attempts = () => w.t.db.selectFrom('short_code_attempt').select('at').execute()
+    const before = (await attempts()).length
     const refused = await openDossier(nurse, named)
     expect(refused.status, await text(refused)).toBe(403)
+    // Someone else's code counts against the limit as an unknown one does.
+    expect((await attempts()).length).toBe(before + 1)
     const dji = await signedIn('dev-dji-verpleegkundige')
     const opened = await openDossier(dji, named)
     expect(opened.status, await text(opened)).toBe(200)
@@ -151,11 +155,21 @@ describe('a code for a named recipient', () => {
     expect(await w.t.db.selectFrom('consent_short_code').select('code_hash').execute()).toHaveLength(before.length)
   })
 
-  it('a period that ends before today is refused with the service’s reason', async () => {
-    const res = await postMultipart(doctor, `/app/consents/${consentId}/token`, { _csrf: doctor.csrfOf(home), 'org-type': 'medical-escort', until: '2026-11-01' })
+  it('an end date before today or more than 30 days ahead is refused with the rule named', async () => {
+    for (const until of ['2026-11-01', '2026-12-25']) {
+      const res = await postMultipart(doctor, `/app/consents/${consentId}/token`, { _csrf: doctor.csrfOf(home), 'org-type': 'medical-escort', until })
+      const html = await text(res)
+      expect(res.status, html).toBe(422)
+      expect(html).toContain('Een datum vanaf vandaag, binnen 30 dagen.')
+    }
+  })
+
+  it('a type of organisation the consent does not name gets no code: it would open nothing', async () => {
+    const res = await postMultipart(doctor, `/app/consents/${consentId}/token`, { _csrf: doctor.csrfOf(home), 'org-type': 'gza' })
     const html = await text(res)
     expect(res.status, html).toBe(422)
-    expect(html).toContain('period.end lies in the past')
+    expect(html).toContain('This consent does not permit handover to organisations of type gza')
+    expect(html).not.toMatch(CODE)
   })
 
   it('a caregiver of another organisation cannot make a code under the consent: the refusal the API gives', async () => {
@@ -180,6 +194,8 @@ describe('a code for a named recipient', () => {
 
 describe('guessing is limited per person', () => {
   it(`after ${SHORT_CODE_ATTEMPTS} wrong codes even the right one is refused for a quarter of an hour; other people are not affected; each wrong code is audited`, async () => {
+    // A window of its own: the failures of the tests above lie behind it.
+    w.t.clock.advance(SHORT_CODE_WINDOW_MS + 1000)
     const nurse = await signedIn('dev-escort-verpleegkundige')
     const deniedBefore = await w.t.db
       .selectFrom('audit_event')

@@ -136,6 +136,45 @@ describe('a phone handover on the task page', () => {
     expect(await text(res)).toContain('De taak is intussen gewijzigd')
   })
 
+  it('a caregiver cannot record another caregiver as the one who held the call: not on the page, not through the API', async () => {
+    const page = await text(await nurse.fetch(`/app/tasks/${taskId}`))
+    const version = /name="version" value="(\d+)"/.exec(page)![1]!
+    // Someone else's BIG number in the field of one's own.
+    const res = await nurse.postForm(`/app/tasks/${taskId}/phone-handover`, { _csrf: nurse.csrfOf(page), version, 'big-own': DEV_CAREGIVERS.gzaArts, 'big-other': DEV_CAREGIVERS.escortVerpleegkundige })
+    const html = await text(res)
+    expect(res.status, html).toBe(422)
+    expect(html).toContain('Dit is uw eigen BIG-nummer')
+    // The API refuses the same: the caller's own BIG number must be one of the two.
+    const current = (await (await w.t.get(`/fhir/Task/${taskId}`, { as: 'djiNurse' })).json()) as Task
+    const api = await w.t.put(`/fhir/Task/${taskId}`, { as: 'djiNurse', body: phoneHandoverTask(current, [DEV_CAREGIVERS.gzaArts, DEV_CAREGIVERS.escortVerpleegkundige]) })
+    expect(api.status, await text(api)).toBe(403)
+    const after = (await (await w.t.get(`/fhir/Task/${taskId}`, { as: 'gzaDoctor' })).json()) as Task
+    expect(after.status).toBe('requested')
+  })
+
+  it('a transport escort whose organisation carries out a departure cannot record a phone handover on it: only caregivers hold one', async () => {
+    const regie = new CookieJar(w.baseUrl)
+    const regieHome = await text(await regie.signIn('dev-regievoerder'))
+    const announced = await regie.postForm('/app/departures', { _csrf: regie.csrfOf(regieHome), vnummer: vNummer, owner: '90000005', date: '2026-11-26' })
+    const listed = await text(announced)
+    expect(announced.status, listed).toBe(200)
+    const inbox = (await (await w.t.get('/fhir/Task?owner=90000005', { as: 'dvoEscort' })).json()) as { entry?: { resource: Task }[] }
+    const departureId = inbox.entry?.find((e) => e.resource.for?.identifier?.value === vNummer)?.resource.id ?? ''
+    expect(departureId, listed).not.toBe('')
+    const escort = new CookieJar(w.baseUrl)
+    await escort.signIn('dev-dvo-escort')
+    const page = await text(await escort.fetch(`/app/tasks/${departureId}`))
+    expect(page).not.toContain('name="big-other"')
+    const res = await escort.postForm(`/app/tasks/${departureId}/phone-handover`, { _csrf: escort.csrfOf(page), version: '1', 'big-own': DEV_CAREGIVERS.gzaArts, 'big-other': DEV_CAREGIVERS.djiVerpleegkundige })
+    expect(res.status, await text(res)).toBe(422)
+    // With the escort's own (absent) BIG number refused on the page, the API is the way left: refused too.
+    const current = (await (await w.t.get(`/fhir/Task/${departureId}`, { as: 'regievoerder' })).json()) as Task
+    const api = await w.t.put(`/fhir/Task/${departureId}`, { as: 'dvoEscort', body: phoneHandoverTask(current, [DEV_CAREGIVERS.gzaArts, DEV_CAREGIVERS.djiVerpleegkundige]) })
+    expect(api.status, await text(api)).toBe(403)
+    const after = (await (await w.t.get(`/fhir/Task/${departureId}`, { as: 'regievoerder' })).json()) as Task
+    expect(after.status).toBe('requested')
+  })
+
   it('records the phone handover: the task is completed with both BIG numbers and leaves the list at risk', async () => {
     const page = await text(await nurse.fetch(`/app/tasks/${taskId}`))
     const version = /name="version" value="(\d+)"/.exec(page)![1]!

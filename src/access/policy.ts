@@ -186,6 +186,10 @@ export interface Facts {
   changesRecipients?: boolean
   /** For a task update: whether it changes the planned date. */
   changesPlan?: boolean
+  /** For a task update: whether it records a phone handover (or changes who is recorded for one). */
+  recordsPhoneHandover?: boolean
+  /** For such an update: whether the caller's own BIG number is one of the two caregivers recorded. */
+  phoneHandoverByCaller?: boolean
 }
 
 /** The caller's organisation's relationships with the patient, as they stand now. */
@@ -370,6 +374,11 @@ export function decide(request: AccessRequest, facts: Facts, now: Date): Decisio
         if (facts.changesRecipients === true && facts.taskParty !== 'requester') return deny('deny-task-not-allowed')
         // So is moving the planned date: the owner carries the task out, it does not reschedule it.
         if (facts.changesPlan === true && facts.taskParty !== 'requester') return deny('deny-task-not-allowed')
+        // A phone handover is between two caregivers; one of them records it, under their own BIG number.
+        if (facts.recordsPhoneHandover === true) {
+          if (principal.role !== 'caregiver') return deny('deny-not-caregiver')
+          if (facts.phoneHandoverByCaller !== true) return deny('deny-task-not-allowed')
+        }
       }
       return permit('permit-task-party', 'LEGAL_OBLIGATION')
     }

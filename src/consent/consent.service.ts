@@ -211,6 +211,11 @@ export async function issueTokenForRecipient(deps: Deps, ctx: AuditContext, id: 
       if (!effectiveConsents(all, clock.now()).some((c) => c.id === id)) {
         throw new OutcomeError(409, [issue('business-rule', 'This consent is not in force (withdrawn, refused, superseded or outside its period)')])
       }
+      // A type of organisation the consent does not name would get a token that opens nothing.
+      const orgType = recipient?.orgType
+      if (orgType !== undefined && !fact.provisions.some((p) => p.type === 'permit' && (p.purposes.length === 0 || p.purposes.includes('handover')) && p.actors.some((a) => a.orgType === orgType))) {
+        throw new OutcomeError(409, [issue('business-rule', `This consent does not permit handover to organisations of type ${orgType}`)])
+      }
       const minted = await mintToken(deps, row.patient_id, fact, recipient, { notBefore, end })
       return { result: minted, audit: { detail: { recipient: recipient ?? null, expiresAt: minted.expiresAt.toISOString() } } }
     },

@@ -18,7 +18,7 @@ describe('isNonPublicAddress', () => {
 describe('checkEndpoint', () => {
   const resolveTo = (addresses: string[]) => async () => addresses
   it('a host with one private address among public ones is refused (every address is checked)', async () => {
-    await expect(checkEndpoint('https://receiver.example/n', { developmentMode: false, allowHosts: [], resolve: resolveTo(['93.184.215.14', '10.0.0.5']) })).rejects.toThrow(/private/)
+    await expect(checkEndpoint('https://receiver.example/n', { developmentMode: false, allowHosts: [], resolve: resolveTo(['93.184.215.14', '10.0.0.5']) })).rejects.toThrow(/only to public addresses/)
   })
   it('an allow-listed host may resolve to the loopback', async () => {
     await expect(checkEndpoint('https://receiver.internal/n', { developmentMode: false, allowHosts: ['receiver.internal'], resolve: resolveTo(['127.0.0.1']) })).resolves.toBeInstanceOf(URL)
@@ -26,6 +26,13 @@ describe('checkEndpoint', () => {
   it('http is refused outside development mode, even for an allow-listed host', async () => {
     await expect(checkEndpoint('http://receiver.internal/n', { developmentMode: false, allowHosts: ['receiver.internal'], resolve: resolveTo(['127.0.0.1']) })).rejects.toThrow(/https/)
   })
+  it('a name that does not resolve and one that resolves to a private address get the same answer: it tells nothing of the network', async () => {
+    const options = { developmentMode: false, allowHosts: [] }
+    const inside = await checkEndpoint('https://db.internal/n', { ...options, resolve: resolveTo(['10.0.0.5']) }).catch((e: Error) => e.message)
+    const nowhere = await checkEndpoint('https://nowhere.example/n', { ...options, resolve: async () => { throw new Error('ENOTFOUND') } }).catch((e: Error) => e.message)
+    expect(inside).toBe(nowhere)
+  })
+
   it('a host that does not resolve is refused', async () => {
     await expect(checkEndpoint('https://nowhere.example/n', { developmentMode: false, allowHosts: [], resolve: async () => { throw new Error('ENOTFOUND') } })).rejects.toThrow(/resolve/)
   })

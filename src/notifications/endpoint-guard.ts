@@ -93,19 +93,21 @@ export function checkEndpointForm(endpoint: string, options: Pick<GuardOptions, 
  */
 export async function permittedAddresses(host: string, options: GuardOptions): Promise<string[]> {
   const allowed = options.allowHosts.includes(host)
+  if (isIP(host)) {
+    if (!allowed && isNonPublicAddress(host)) throw new EndpointRefused('The endpoint is a private, loopback, link-local or reserved address, which is refused')
+    return [host]
+  }
+  // One answer for a name that does not resolve and one that resolves inside: the refusal tells
+  // the person who registers nothing about the service's own network.
+  const refused = new EndpointRefused('The endpoint host must resolve, and only to public addresses')
   let addresses: string[]
-  if (isIP(host)) addresses = [host]
-  else {
-    try {
-      addresses = await (options.resolve ?? systemResolve)(host)
-    } catch {
-      throw new EndpointRefused('The endpoint host does not resolve')
-    }
+  try {
+    addresses = await (options.resolve ?? systemResolve)(host)
+  } catch {
+    throw refused
   }
-  if (addresses.length === 0) throw new EndpointRefused('The endpoint host does not resolve')
-  if (!allowed && addresses.some(isNonPublicAddress)) {
-    throw new EndpointRefused('The endpoint resolves to a private, loopback, link-local or reserved address, which is refused')
-  }
+  if (addresses.length === 0) throw refused
+  if (!allowed && addresses.some(isNonPublicAddress)) throw refused
   return addresses
 }
 

@@ -243,6 +243,14 @@ async function relationshipsOfChangedTask(deps: Deps, trx: Executor, row: TaskRo
   }
 }
 
+/** The BIG numbers a stored task records for its phone handover. */
+function phoneHandoverBigsOf(task: Task): string[] {
+  return (task.output ?? [])
+    .filter((o) => o.type?.coding?.some((c) => c.code === 'phone-handover-caregiver'))
+    .map((o) => o.valueIdentifier?.value)
+    .filter((v): v is string => typeof v === 'string')
+}
+
 /** Updates a task: status transitions by the party allowed to make them, completion with how the handover went. */
 export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task: Task, ifMatch: string | undefined) {
   const { clock } = deps
@@ -265,6 +273,12 @@ export async function changeTask(deps: Deps, ctx: AuditContext, id: string, task
             ? (current.planned_start?.getTime() ?? null) !== plannedStart ||
               ((current.resource as unknown as Task).executionPeriod?.end ?? null) !== (parsed.plannedEnd ?? null)
             : false,
+          ...(parsed.handoverMethod === 'phone-handover'
+            ? {
+                recordsPhoneHandover: !current || current.handover_method !== 'phone-handover' || !sameSet(phoneHandoverBigsOf(current.resource as unknown as Task), parsed.phoneHandoverBigs),
+                phoneHandoverByCaller: ctx.principal.big !== undefined && parsed.phoneHandoverBigs.includes(ctx.principal.big),
+              }
+            : {}),
         },
         subject: { patientId: current?.patient_id, resourceType: 'Task', resourceId: id },
         data: { row: current!, party: party as 'requester' | 'owner' },

@@ -270,6 +270,7 @@ export const en: Messages = {
   phoneOwnBig: 'Your BIG number',
   phoneOtherBig: 'BIG number of the caregiver you spoke to',
   phoneBigHint: '11 digits.',
+  phoneOwnBigIsYours: 'This is your own BIG number, the one you signed in with; you record the handover you held yourself.',
   phoneButton: 'Record the phone handover',
   phoneRecorded: 'The phone handover has been recorded and the task completed.',
   phoneBigsDiffer: 'Enter two different BIG numbers: yours and the other caregiver’s.',

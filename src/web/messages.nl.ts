@@ -268,6 +268,7 @@ export const nl = {
   phoneOwnBig: 'Uw BIG-nummer',
   phoneOtherBig: 'BIG-nummer van de zorgverlener die u sprak',
   phoneBigHint: '11 cijfers.',
+  phoneOwnBigIsYours: 'Dit is uw eigen BIG-nummer, waarmee u bent aangemeld; u legt de overdracht vast die u zelf voerde.',
   phoneButton: 'Telefonische overdracht vastleggen',
   phoneRecorded: 'De telefonische overdracht is vastgelegd en de taak is afgerond.',
   phoneBigsDiffer: 'Vul twee verschillende BIG-nummers in: het uwe en dat van de andere zorgverlener.',

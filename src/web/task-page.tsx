@@ -82,7 +82,7 @@ export function TaskPage({
                 {t.phoneOwnBig}
                 <span class="hint" id="ph-own-hint">{t.phoneBigHint}</span>
               </label>
-              <input id="ph-own" name="big-own" required inputmode="numeric" pattern="[0-9]{11}" maxlength={11} autocomplete="off" value={ownBig ?? ''} aria-describedby="ph-own-hint" />
+              <input id="ph-own" name="big-own" required readonly inputmode="numeric" pattern="[0-9]{11}" maxlength={11} autocomplete="off" value={ownBig ?? ''} aria-describedby="ph-own-hint" />
             </div>
             <div>
               <label for="ph-other">

@@ -44,6 +44,11 @@ export async function renderPage(c: Context, node: Child, status: 200 | 400 | 40
 
 const TIME_ZONE = 'Europe/Amsterdam'
 
+/** The calendar day (YYYY-MM-DD) in Europe/Amsterdam of an instant, `days` later. */
+export function dayInAmsterdam(at: Date, days = 0): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(at.getTime() + days * 86_400_000))
+}
+
 /** The last second of a calendar day in Europe/Amsterdam, as a FHIR instant with its offset. */
 export function endOfDay(day: string): string | undefined {
   const noon = new Date(`${day}T12:00:00Z`)

@@ -14,7 +14,7 @@ import { SYSTEM } from '../fhir/systems.js'
 import { authoriseUploadAttempt, readDossier, readDossierHistory, uploadBundle } from '../handover/handover.service.js'
 import { checkHandoverBundle } from '../handover/intake.js'
 import { issueTokenForRecipient, recordConsent, searchConsents, withdrawConsent } from '../consent/consent.service.js'
-import { createShortCode, redeemShortCode } from '../consent/short-code.js'
+import { createShortCode, recordFailedShortCode, redeemShortCode } from '../consent/short-code.js'
 import { ConsentForm, ConsentList, DossierHistoryView, EmergencyForm, consentFromForm, FORM_CODE, FORM_LANGUAGES, FORM_TYPES, HANDOVER_RECIPIENTS, PERSPECTIVE_RECIPIENTS, problemsPerEntry, RecipientTokenForm, TOKEN_RECIPIENT_TYPES, TokenHandout, UploadForm } from './caregiver.js'
 import { accessPointOf, claimsToPrincipal } from '../http/caller-auth.js'
 import { searchPatients } from '../patient/patient.service.js'
@@ -44,7 +44,7 @@ import { subscriptionFromForm, SubscriptionsPage, type SubscriptionTasks } from 
 import { cookieSecurity, csrfTokenMatches, endSession, findSession, startPendingSignIn, startSession, takePending, type WebSession } from './session.js'
 import { APP_CSS } from './styles.js'
 import { SCAN_JS } from './scan-script.js'
-import { endOfDay, messagesFor, pageCsp, renderPage, type Lang, type WebEnv } from './web-kit.js'
+import { dayInAmsterdam, endOfDay, messagesFor, pageCsp, renderPage, type Lang, type WebEnv } from './web-kit.js'
 import type { WebSettings } from './web-settings.js'
 
 const LANG_COOKIE = 'overdracht-lang'
@@ -452,6 +452,7 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     const version = field('version')
     const details: string[] = []
     if (!BIG_NUMBER.test(own)) details.push(`${t.phoneOwnBig}: ${t.phoneBigHint}`)
+    else if (own !== c.var.principal.big) details.push(`${t.phoneOwnBig}: ${t.phoneOwnBigIsYours}`)
     if (!BIG_NUMBER.test(other)) details.push(`${t.phoneOtherBig}: ${t.phoneBigHint}`)
     if (!details.length && own === other) details.push(t.phoneBigsDiffer)
     if (!/^\d{1,9}$/.test(version)) details.push(t.phoneChanged)
@@ -479,11 +480,12 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     if (!token) return home(c, { refused: true, status: 400 })
     // A short code (no dots, unlike a token) stands for the token it was made for. An unknown one is
     // passed on as typed: readDossier refuses it as an invalid token and audits the refusal.
+    const person = `${c.var.principal.org}|${c.var.principal.sub}`
+    let byCode = false
     if (!token.includes('.') && token.length <= 32) {
-      const principal = c.var.principal
-      const redeemed = await redeemShortCode(deps, `${principal.org}|${principal.sub}`, typed)
+      const redeemed = await redeemShortCode(deps, person, typed)
       if (redeemed.kind === 'limited') return home(c, { limited: true, status: 429 })
-      if (redeemed.kind === 'token') token = redeemed.token
+      if (redeemed.kind === 'token') (token = redeemed.token), (byCode = true)
     }
     // The token names its patient; readDossier verifies it again and decides.
     const fact = await verifyConsentToken(token, deps.consentKeys, tokenSettings(deps), deps.clock)
@@ -492,7 +494,10 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     try {
       stored = await readDossier(deps, ctxOf(c), { patientId }, { consentToken: token, emergencyReason: undefined })
     } catch (err) {
-      if (err instanceof OutcomeError && err.status < 500) return home(c, { refused: true, status: err.status === 404 ? 404 : 403 })
+      if (err instanceof OutcomeError && err.status < 500) {
+        if (byCode) await recordFailedShortCode(deps, person)
+        return home(c, { refused: true, status: err.status === 404 ? 404 : 403 })
+      }
       throw err
     }
     const view = dossierView(JSON.parse(stored.text) as Bundle)
@@ -598,7 +603,9 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
       ...(BIG_NUMBER.test(values.big) ? [{ system: SYSTEM.big, value: values.big }] : []),
     ]
     const filled = [values['org-type'], values.ura, values.big].filter(Boolean).length
-    const until = /^\d{4}-\d{2}-\d{2}$/.test(values.until) ? endOfDay(values.until) : undefined
+    const now = deps.clock.now()
+    const inRange = values.until >= dayInAmsterdam(now) && values.until <= dayInAmsterdam(now, 30)
+    const until = /^\d{4}-\d{2}-\d{2}$/.test(values.until) && inRange ? endOfDay(values.until) : undefined
     const details: string[] = []
     if (chosen.length !== 1 || filled !== 1) details.push(t.recipientChooseOne)
     if (values.until && !until) details.push(`${t.recipientUntil}: ${t.recipientUntilHint}`)
