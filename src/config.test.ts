@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -54,6 +55,21 @@ describe('configuration', () => {
   it('numbers are checked and named', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/)
     expect(() => loadConfig({ OVERDRACHT_RETENTION_DAYS: '-1' })).toThrow(/OVERDRACHT_RETENTION_DAYS/)
+  })
+  it('service processes: one per core with a PostgreSQL server, one with the embedded database or the development sign-in', () => {
+    const production = { ...idp, OVERDRACHT_BIG_REGISTER_URL: 'https://big', OVERDRACHT_MASTER_KEY: key, DATABASE_URL: 'postgres://db/x' }
+    expect(loadConfig(production).workers).toBe(availableParallelism())
+    expect(loadConfig({ ...production, OVERDRACHT_WORKERS: '3' }).workers).toBe(3)
+    expect(loadConfig({}).workers).toBe(1)
+    expect(() => loadConfig({ OVERDRACHT_WORKERS: '2' })).toThrow(/OVERDRACHT_WORKERS above 1 needs a PostgreSQL server/)
+    expect(() => loadConfig({ ...production, OVERDRACHT_WORKERS: '0' })).toThrow(/OVERDRACHT_WORKERS/)
+    const development = { DATABASE_URL: 'postgres://db/x', OVERDRACHT_DEVELOPMENT_MODE: '1' }
+    expect(loadConfig(development).workers).toBe(1)
+    expect(loadConfig(development).web?.oidc).toBe('development')
+    // Asked for by name: the API in every process, the development sign-in off.
+    const several = loadConfig({ ...development, OVERDRACHT_WORKERS: '2' })
+    expect(several.workers).toBe(2)
+    expect(several.web).toBeUndefined()
   })
   it('keys, key files and URLs are checked at start-up, before the database is opened, naming the variable', () => {
     const base = { ...idp, OVERDRACHT_BIG_REGISTER_URL: 'https://big', OVERDRACHT_MASTER_KEY: key }
