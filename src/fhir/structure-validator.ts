@@ -54,6 +54,7 @@ import {
   validationRegexes,
 } from '@medplum/core'
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes'
+import { holdsCertainly } from './invariant-shortcuts.js'
 
 type FhirPathAtom = ReturnType<typeof parseFhirPath>
 type PropertyValue = TypedValueWithPath | TypedValueWithPath[]
@@ -368,6 +369,7 @@ class StructureValidator {
       '%ucum': UCUM_VALUE,
     }
     const resource = this.currentResource[this.currentResource.length - 1]
+    if (holdsCertainly(constraint.expression, value.value, resource?.value)) return true
     if (resource) {
       variables['%resource'] = resource
     }
