@@ -125,6 +125,65 @@ function presentElements(value: unknown, schema: InternalTypeSchema): Set<string
   return present
 }
 
+/** Per element: [JSON name, its primitive-extension name, type code] for each type, in order. */
+const candidatesCache = new WeakMap<InternalSchemaElement, [string, string, string][]>()
+
+function candidates(element: InternalSchemaElement): [string, string, string][] {
+  let list = candidatesCache.get(element)
+  if (!list) {
+    const lastPathSegment = element.path.substring(element.path.lastIndexOf('.') + 1)
+    list = (element.type ?? []).map((type) => {
+      const name = lastPathSegment.replace('[x]', capitalize(type.code))
+      return [name, '_' + name, type.code]
+    })
+    candidatesCache.set(element, list)
+  }
+  return list
+}
+
+/**
+ * `getNestedProperty(parent, key, { withPath: true })[0]` for a key of the parent's schema: medplum's
+ * `getTypedPropertyValueWithSchema` with the element's names precomputed, then its `withPath`.
+ * A value with a primitive extension (`_name`) goes through medplum's own function.
+ */
+function propertyValue(parent: TypedValueWithPath, key: string, schema: InternalTypeSchema): PropertyValue {
+  if (key.includes('.') || key === '$this') return getNestedProperty(parent, key, { withPath: true })[0] as PropertyValue
+  const prefix = parent.path ? parent.path + '.' : ''
+  const element = schema.elements[key] as InternalSchemaElement
+  const object = parent.value as Record<string, unknown> | undefined
+  let tv: TypedValue | TypedValue[] | undefined
+  if (object) {
+    let resultValue: unknown = undefined
+    let resultType = 'undefined'
+    let primitiveExtension: unknown = undefined
+    for (const [name, extensionName, code] of candidates(element)) {
+      resultValue = object[name]
+      primitiveExtension = object[extensionName]
+      if (resultValue !== undefined || primitiveExtension !== undefined) {
+        resultType = code
+        break
+      }
+    }
+    if (primitiveExtension) {
+      tv = getTypedPropertyValueWithSchema(parent, key, element)
+    } else if (!isEmpty(resultValue)) {
+      if (resultType === 'Element' || resultType === 'BackboneElement') resultType = (element.type[0] as { code: string }).code
+      tv = Array.isArray(resultValue) ? resultValue.map((v) => typedWithType(v, resultType)) : typedWithType(resultValue, resultType)
+    }
+  }
+  if (tv === undefined) return { type: 'undefined', value: undefined, path: `${prefix}${key}` }
+  if (Array.isArray(tv)) return tv.map((v, idx) => ({ ...v, path: `${prefix}${key}[${idx}]` }))
+  return { ...tv, path: `${prefix}${key}` }
+}
+
+/** medplum's toTypedValueWithType. */
+function typedWithType(value: unknown, type: string): TypedValue {
+  if (type === 'Resource' && isResource(value)) {
+    type = value.resourceType
+  }
+  return { type, value }
+}
+
 export function validateStructure(resource: Resource): OperationOutcomeIssue[] {
   if (!resource.resourceType) {
     throw new OperationOutcomeError(validationError('Missing resource type'))
@@ -179,7 +238,7 @@ class StructureValidator {
   }
 
   private crawlProperty(parent: TypedValueWithPath, key: string, schema: InternalTypeSchema, path: string): void {
-    const propertyValues = getNestedProperty(parent, key, { withPath: true })
+    const propertyValues = [propertyValue(parent, key, schema)]
     this.visitProperty(key, path, propertyValues, schema)
     for (const propertyValue of propertyValues) {
       if (propertyValue) {
