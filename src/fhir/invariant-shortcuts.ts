@@ -65,7 +65,50 @@ const SHORTCUTS: ReadonlyMap<string, (value: JsonObject, resource: unknown) => b
     "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = 'transaction-response' or %resource.type = 'history'))",
     (v, resource) => resource === v && isTypeOtherThan(v, ['batch-response', 'transaction-response', 'history']) && noEntryHas(v, 'response'),
   ],
+  // bdl-7 (Bundle): not a history Bundle, and the fullUrl (& versionId) strings of the entries are distinct
+  [
+    "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()",
+    (v) => isTypeOtherThan(v, ['history']) && fullUrlsDistinct(v),
+  ],
 ])
+
+/**
+ * bdl-7's right side in the common case: every entry a plain object whose fullUrl is absent or a
+ * string, whose resource (if any) has no meta or a meta whose versionId is absent or a string; then
+ * FHIRPath concatenates fullUrl and versionId into one string per entry with a fullUrl, and
+ * isDistinct compares those with ===. True only when they are all different.
+ */
+function fullUrlsDistinct(bundle: JsonObject): boolean {
+  const entries = bundle.entry
+  if (entries === undefined) return bundle._entry === undefined
+  if (!Array.isArray(entries) || bundle._entry !== undefined) return false
+  const seen = new Set<string>()
+  for (const entry of entries) {
+    if (!isPlainObject(entry)) return false
+    if (absent(entry, 'fullUrl')) continue
+    const fullUrl = plainString(entry, 'fullUrl')
+    if (fullUrl === undefined) return false
+    let versionId = ''
+    const resource = entry.resource
+    if (entry._resource !== undefined) return false
+    if (resource !== undefined) {
+      if (!isPlainObject(resource)) return false
+      if (!absent(resource, 'meta')) {
+        const meta = resource.meta
+        if (!isPlainObject(meta) || resource._meta !== undefined) return false
+        if (!absent(meta, 'versionId')) {
+          const id = plainString(meta, 'versionId')
+          if (id === undefined) return false
+          versionId = id
+        }
+      }
+    }
+    const key = fullUrl + versionId
+    if (seen.has(key)) return false
+    seen.add(key)
+  }
+  return true
+}
 
 function isTypeOtherThan(bundle: JsonObject, types: string[]): boolean {
   const type = plainString(bundle, 'type')
