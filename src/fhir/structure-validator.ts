@@ -317,7 +317,8 @@ class StructureValidator {
       return false
     }
 
-    if (isEmpty(value)) {
+    // medplum's isEmpty(value): a TypedValueWithPath object is never empty, an array when it has no items
+    if (Array.isArray(value) && value.length === 0) {
       this.issues.push(createStructureIssue(path, 'Invalid empty value'))
       return false
     }
@@ -526,6 +527,9 @@ function isIntegerType(propertyType: string): boolean {
   return propertyType === PropertyType.integer || propertyType === PropertyType.positiveInt || propertyType === PropertyType.unsignedInt
 }
 
+/** Per schema's elements: for each key, the choice element it would belong to (see isChoiceOfType), or null. */
+const choiceKeyCache = new WeakMap<Record<string, InternalSchemaElement>, Map<string, { elementName: string; testProperty: string } | null>>()
+
 /** The choice-of-type element name (`value[x]`, `_value[x]`) if the key is a present choice property. */
 function isChoiceOfType(typedValue: TypedValue, key: string, propertyDefinitions: Record<string, InternalSchemaElement>): string | undefined {
   let prefix = ''
@@ -533,17 +537,30 @@ function isChoiceOfType(typedValue: TypedValue, key: string, propertyDefinitions
     key = key.slice(1)
     prefix = '_'
   }
-  const parts = key.split(/(?=[A-Z])/g) // Split before capital letters
-  let testProperty = ''
-  for (const part of parts) {
-    testProperty += part
-    const elementName = testProperty + '[x]'
-    if (propertyDefinitions[elementName]) {
-      const typedPropertyValue = getTypedPropertyValue(typedValue, testProperty)
-      return typedPropertyValue ? prefix + elementName : undefined
-    }
+  let byKey = choiceKeyCache.get(propertyDefinitions)
+  if (!byKey) {
+    byKey = new Map()
+    choiceKeyCache.set(propertyDefinitions, byKey)
   }
-  return undefined
+  let choice = byKey.get(key)
+  if (choice === undefined) {
+    choice = null
+    const parts = key.split(/(?=[A-Z])/g) // Split before capital letters
+    let testProperty = ''
+    for (const part of parts) {
+      testProperty += part
+      const elementName = testProperty + '[x]'
+      if (propertyDefinitions[elementName]) {
+        choice = { elementName, testProperty }
+        break
+      }
+    }
+    // keys come from the input: keep the cache bounded whatever a client sends
+    if (byKey.size < 5_000) byKey.set(key, choice)
+  }
+  if (!choice) return undefined
+  const typedPropertyValue = getTypedPropertyValue(typedValue, choice.testProperty)
+  return typedPropertyValue ? prefix + choice.elementName : undefined
 }
 
 function checkObjectForNull(obj: Record<string, unknown>, path: string, issues: OperationOutcomeIssue[]): void {
