@@ -28,6 +28,7 @@
 import type { InternalSchemaElement, InternalTypeSchema, TypedValue } from '@medplum/core'
 import { evalFhirPathTyped, getAllDataTypes, isPrimitiveType, isResourceTypeSchema, parseFhirPath, tryGetDataType } from '@medplum/core'
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes'
+import { holdsCertainly } from './invariant-shortcuts.js'
 import { expandValueSet, expansionHasCode, expansionHasCoding } from './required-bindings.js'
 
 type IssueCode = OperationOutcomeIssue['code']
@@ -368,6 +369,7 @@ class RulesWalker {
         }
         continue
       }
+      if (holdsCertainly(constraint.expression, typed.value, context.resource.value)) continue
       let atom = fhirPathCache.get(constraint.expression)
       if (!atom) {
         atom = parseFhirPath(constraint.expression)

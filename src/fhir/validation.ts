@@ -1,6 +1,7 @@
 /**
  * FHIR R4 validation of incoming JSON: syntax first (`parseFhirJson`), then the resource
- * (`validateFhirResource`): @medplum/core's `validateResource` for structure, cardinality, types,
+ * (`validateFhirResource`): structure-validator.ts (a port of @medplum/core's `validateResource`, with
+ * invariant-shortcuts.ts) for structure, cardinality, types,
  * unknown elements, primitive formats and invariants on elements and the root resource, plus
  * r4-rules.ts for what medplum leaves out or gets wrong (required bindings, empty arrays/objects,
  * resource ids, dates, invariants of nested resources and of datatypes, date/quantity comparisons,
@@ -16,14 +17,17 @@
  *   read the ValueSets; the first validation of a big Bundle then takes ~0.2 s (JIT, expansions);
  * - `parseFhirJson`: ~6.5 ms (JSON.parse alone: 1.7 ms);
  * - `validateFhirResource`: ~95 ms, of which medplum's `validateResource` ~80 ms and r4-rules.ts ~15 ms.
+ * These figures predate structure-validator.ts; for the ~30 KB handover bundle see "Validation cost
+ * per bundle" in docs/performance.md (`npx tsx bench/validation-cost.ts`).
  */
-import { OperationOutcomeError, validateResource } from '@medplum/core'
+import { OperationOutcomeError } from '@medplum/core'
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes'
 import { issue } from './outcome.js'
 import { loadR4Definitions } from './definitions.js'
 import { findJsonSyntaxError } from './json-syntax.js'
 import { NATIVE_CONSTRAINTS, checkR4Rules, isElementName, resourceSchema } from './r4-rules.js'
 import { preloadRequiredBindings } from './required-bindings.js'
+import { validateStructure } from './structure-validator.js'
 
 export type ParseFhirJsonResult = { ok: true; value: unknown } | { ok: false; issues: OperationOutcomeIssue[] }
 
@@ -94,7 +98,7 @@ export function validateFhirResource(value: unknown): OperationOutcomeIssue[] {
 function medplumIssues(resource: Resource): OperationOutcomeIssue[] {
   let raw: OperationOutcomeIssue[]
   try {
-    raw = validateResource(resource)
+    raw = validateStructure(resource)
   } catch (e) {
     if (!(e instanceof OperationOutcomeError)) {
       return [error('processing', 'Structural validation could not be completed', resource.resourceType)]
