@@ -479,9 +479,11 @@ function lookupElement(schema: InternalTypeSchema, key: string): ElementMatch | 
       if (type) match = { element, name, typeCode: type.code, isChoice: true }
     }
   }
-  cache.set(key, match ?? null)
+  // Matches are bounded by the schema; misses come from the input, so only so many are kept.
+  if (match || cache.size < MAX_CACHED_MISSES) cache.set(key, match ?? null)
   return match
 }
+const MAX_CACHED_MISSES = 2_000
 
 let elementNames: Set<string> | undefined
 
