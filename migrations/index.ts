@@ -11,6 +11,7 @@ import * as webSession from './2026-12-01T1200_web_session.js'
 import * as subscriptionOutbox from './2026-12-01T1300_subscription_outbox.js'
 import * as escortCard from './2026-12-01T1310_escort_card.js'
 import * as consentShortCode from './2026-12-01T1400_consent_short_code.js'
+import * as taskListIndexes from './2026-12-01T1410_task_list_indexes.js'
 
 /** Every migration, in order. A static list, so bundlers and tests see the same set. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01T1300_subscription_outbox': subscriptionOutbox,
   '2026-12-01T1310_escort_card': escortCard,
   '2026-12-01T1400_consent_short_code': consentShortCode,
+  '2026-12-01T1410_task_list_indexes': taskListIndexes,
 }

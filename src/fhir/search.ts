@@ -113,7 +113,8 @@ export function orValues(value: string): string[] {
 
 export interface SearchPage<T extends Resource> {
   resources: readonly T[]
-  total: number
+  /** Undefined where the caller did not ask for it (the web pages list without counting). */
+  total?: number
   /** The position after the last resource of this page, when another page follows. */
   next?: unknown
 }
@@ -140,7 +141,7 @@ export function searchsetPage<T extends Resource>(base: string, resourceType: st
     const outcome: OperationOutcome = { resourceType: 'OperationOutcome', issue: req.warnings.map((text) => ({ ...issue('not-supported', text), severity: 'warning' as const })) }
     entry.push({ resource: outcome, search: { mode: 'outcome' } })
   }
-  return { resourceType: 'Bundle', type: 'searchset', total: page.total, link: links, ...(entry.length ? { entry } : {}) }
+  return { resourceType: 'Bundle', type: 'searchset', ...(page.total !== undefined ? { total: page.total } : {}), link: links, ...(entry.length ? { entry } : {}) }
 }
 
 /** Pages a complete, ordered list in memory by offset: for searches whose matches are few by nature. */

@@ -263,7 +263,7 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     let refusedList = false
     const rowsOf = async (q: { owner: string } | { requester: string; atRisk?: boolean }) => {
       try {
-        return taskRows((await searchTaskList(deps, ctx, { ...q, count: TASKS_PER_PAGE, summaryCount: false })).resources)
+        return taskRows((await searchTaskList(deps, ctx, { ...q, count: TASKS_PER_PAGE, summaryCount: false, countTotal: false })).resources)
       } catch (err) {
         if (!(err instanceof OutcomeError) || err.status >= 500 || err.status === 401) throw err
         refusedList = true
@@ -319,6 +319,8 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
       )
     }
     if (principal.role === 'caregiver') {
+      // The three lists at once: each is its own decision, and their audit entries share a group commit.
+      const [atRisk, own, asked] = await Promise.all([rowsOf({ requester: principal.org, atRisk: true }), owned(), requested()])
       return page(
         c,
         t.caregiverTitle,
@@ -328,9 +330,9 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
           {extra.done}
           <Problem t={t} problem={extra.problem} />
           <PatientSearchForm t={t} />
-          <TaskTable t={t} caption={t.atRiskTitle} intro={t.atRiskIntro} rows={await rowsOf({ requester: principal.org, atRisk: true })} perspective={false} receipts={true} detail={true} />
-          <TaskTable t={t} caption={t.tasksOwned} rows={await owned()} perspective={true} receipts={false} detail={true} />
-          <TaskTable t={t} caption={t.tasksRequested} rows={await requested()} perspective={true} receipts={true} detail={true} />
+          <TaskTable t={t} caption={t.atRiskTitle} intro={t.atRiskIntro} rows={atRisk} perspective={false} receipts={true} detail={true} />
+          <TaskTable t={t} caption={t.tasksOwned} rows={own} perspective={true} receipts={false} detail={true} />
+          <TaskTable t={t} caption={t.tasksRequested} rows={asked} perspective={true} receipts={true} detail={true} />
           <ConsentForm t={t} session={session} vNummer="" versions={formVersions()} languages={formLanguages()} />
           <UploadForm t={t} session={session} {...(extra.uploadProblems ? { problems: extra.uploadProblems } : {})} />
           <SubscriptionsLink />
@@ -340,6 +342,7 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     }
     // Regievoerder, transport escort, COA case manager: their tasks and the flags.
     const isRegie = principal.role === 'regievoerder'
+    const [asked, own] = await Promise.all([isRegie ? requested() : Promise.resolve([]), owned()])
     return page(
       c,
       t.tasksTitle,
@@ -347,8 +350,8 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
         <h1>{t.tasksTitle}</h1>
         <p>{t.tasksIntro}</p>
         <Notice />
-        {isRegie ? <TaskTable t={t} caption={t.tasksRequested} rows={await requested()} perspective={true} receipts={true} /> : null}
-        <TaskTable t={t} caption={t.tasksOwned} rows={await owned()} perspective={true} receipts={false} />
+        {isRegie ? <TaskTable t={t} caption={t.tasksRequested} rows={asked} perspective={true} receipts={true} /> : null}
+        <TaskTable t={t} caption={t.tasksOwned} rows={own} perspective={true} receipts={false} />
         {isRegie ? <AnnounceDepartureForm t={t} session={session} problem={extra.problem} /> : null}
         <SubscriptionsLink />
       </>,
@@ -556,11 +559,16 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
     const vNummer = held ?? (c.req.query('v') ?? '').slice(0, 40)
     // The newest consent in force is the one a named token is made under.
     const activeConsent = consents.filter((consent) => consent.status === 'active').sort((a, b) => (b.dateTime ?? '').localeCompare(a.dateTime ?? ''))[0]
-    const history = await readDossierHistory(deps, ctxOf(c), patientId)
     // The patient's tasks in the caller's inbox and outbox: searchTaskList decides, as for the lists.
     const ofPatient = async (q: { owner: string } | { requester: string }) =>
-      (await searchTaskList(deps, ctxOf(c), { ...q, patientId, count: TASKS_PER_PAGE, summaryCount: false })).resources
-    const both = [...(await ofPatient({ owner: c.var.principal.org })), ...(await ofPatient({ requester: c.var.principal.org }))]
+      (await searchTaskList(deps, ctxOf(c), { ...q, patientId, count: TASKS_PER_PAGE, summaryCount: false, countTotal: false })).resources
+    // Once the consents are permitted (the custodian's view), the rest at once.
+    const [history, owned, requested] = await Promise.all([
+      readDossierHistory(deps, ctxOf(c), patientId),
+      ofPatient({ owner: c.var.principal.org }),
+      ofPatient({ requester: c.var.principal.org }),
+    ])
+    const both = [...owned, ...requested]
     const tasks = taskRows([...new Map(both.map((task) => [task.id, task])).values()])
     return page(
       c,
