@@ -28,6 +28,10 @@ async function signedIn(sub: string) {
   return { jar, csrf: jar.csrfOf(html) }
 }
 
+/** The escort organisation's refused dossier reads in the audit log. */
+const escortDenials = () =>
+  w.t.db.selectFrom('audit_event').select('id').where('org_id', '=', '90000003').where('event_type', '=', 'dossier.read').where('outcome', '=', 'deny').execute()
+
 const openDossier = (who: { jar: CookieJar; csrf: string }, typed: string) => who.jar.postForm('/app/dossier', { _csrf: who.csrf, token: typed })
 
 async function patientPage() {
@@ -197,13 +201,7 @@ describe('guessing is limited per person', () => {
     // A window of its own: the failures of the tests above lie behind it.
     w.t.clock.advance(SHORT_CODE_WINDOW_MS + 1000)
     const nurse = await signedIn('dev-escort-verpleegkundige')
-    const deniedBefore = await w.t.db
-      .selectFrom('audit_event')
-      .select('id')
-      .where('org_id', '=', '90000003')
-      .where('event_type', '=', 'dossier.read')
-      .where('outcome', '=', 'deny')
-      .execute()
+    const deniedBefore = await escortDenials()
     for (let i = 0; i < SHORT_CODE_ATTEMPTS; i++) {
       const res = await openDossier(nurse, `ZZZZZ-ZZZZ${i}`)
       expect(res.status, await text(res)).toBe(404)
@@ -212,13 +210,7 @@ describe('guessing is limited per person', () => {
     const html = await text(locked)
     expect(locked.status, html).toBe(429)
     expect(html).toContain('Te veel onjuiste codes')
-    const denied = await w.t.db
-      .selectFrom('audit_event')
-      .select('id')
-      .where('org_id', '=', '90000003')
-      .where('event_type', '=', 'dossier.read')
-      .where('outcome', '=', 'deny')
-      .execute()
+    const denied = await escortDenials()
     expect(denied.length - deniedBefore.length).toBe(SHORT_CODE_ATTEMPTS)
     // Another person, the same right code: opened.
     const dji = await signedIn('dev-dji-verpleegkundige')
