@@ -20,9 +20,19 @@ export interface SizeReport {
   bundleBytes: number
   relationBytes: Record<string, number>
   scenarios: ScenarioReport[]
+  /** Reads at half their capacity, paced, alone and while uploads arrive at 10 per second. */
+  mixed?: MixedReport[]
   plans: ScenarioPlans[]
   indexes: IndexShape[]
   chain: { liveEntries: number; intact: boolean; problem?: string }
+}
+
+export interface MixedReport {
+  scenario: string
+  rate: number
+  alone: LoadResult['latencyMs']
+  withUploads: LoadResult['latencyMs']
+  uploads: { rps: number; p99: number; unexpected: number }
 }
 
 export interface BenchReport {
@@ -112,6 +122,17 @@ export function renderReport(report: BenchReport): string {
           `${s.db ? s.db.walSyncsPerRequest.toFixed(2) : '–'} | ${s.db ? (s.db.walBytesPerRequest / 1024).toFixed(1) : '–'} | ` +
           `${s.unexpected + s.errors + (p ? p.unexpected + p.errors : 0)} |`,
       )
+    }
+    if (size.mixed?.length) {
+      lines.push('| mixed: read at half its capacity | req/s | alone p50 / p99 ms | with uploads p50 / p99 ms | p99 with / alone | uploads/s (p99 ms) |')
+      lines.push('|---|--:|--:|--:|--:|--:|')
+      for (const m of size.mixed) {
+        lines.push(
+          `| ${m.scenario} | ${n(m.rate)} | ${m.alone.p50.toFixed(1)} / ${m.alone.p99.toFixed(1)} | ${m.withUploads.p50.toFixed(1)} / ${m.withUploads.p99.toFixed(1)} | ` +
+            `${(m.withUploads.p99 / Math.max(0.1, m.alone.p99)).toFixed(2)} | ${m.uploads.rps} (${m.uploads.p99.toFixed(0)})${m.uploads.unexpected ? `, ${m.uploads.unexpected} unexpected` : ''} |`,
+        )
+      }
+      lines.push('')
     }
     const busy = size.scenarios.filter((s) => s.otherCores > 0.1)
     if (busy.length > 0) {

@@ -6,7 +6,7 @@
  *   npm run bench -- --quick      # 5,000 patients, shorter runs; writes bench/results/quick.* only
  *
  * Options: --instances=N (service processes, load spread over them)  --sizes=5000,50000  --duration=10  --warmup=3  --connections=50  --keep (keep the databases)
- *          --only=perspective,dossier (scenarios)  --no-paced (saturation runs only)  --pool=N (OVERDRACHT_DB_POOL_SIZE)
+ *          --only=perspective,dossier (scenarios)  --no-paced (saturation runs only)  --no-mixed (no reads with uploads)  --pool=N (OVERDRACHT_DB_POOL_SIZE)
  *          --profile (CPU profiles of the servers, in bench/results/tmp/profiles)  --statements (needs pg_stat_statements)
  * Environment: BENCH_DATABASE_URL (a PostgreSQL server to create the benchmark databases on; without
  * it a private server is started, see bench/local-postgres.ts).
@@ -35,6 +35,9 @@ import { startLocalPostgres, SERVER_SETTINGS, type LocalPostgres } from './local
 import { capturePlans, indexShapes, type IndexShape, type PlanRequest, type ScenarioPlans } from './plans.js'
 import { renderPlans, renderReport, updatePerformanceDoc, type BenchReport, type SizeReport } from './report.js'
 import { seedDataset, type SeededPatient } from './seed.js'
+
+/** The uploads per second of the mixed scenario. */
+const MIXED_UPLOADS_PER_S = 10
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const RESULTS = join(ROOT, 'bench', 'results')
@@ -223,6 +226,7 @@ async function runSize(adminUrl: string, patients: number, masterKeyText: string
     `floor-${patients}.log`,
   )
   const scenarios: { def: ScenarioDef; result: LoadResult; paced?: LoadResult & { rate: number } }[] = []
+  const mixed: NonNullable<SizeReport['mixed']> = []
   let plans: ScenarioPlans[] = []
   let shapes: IndexShape[] = []
   let chain: SizeReport['chain']
@@ -398,6 +402,28 @@ async function runSize(adminUrl: string, patients: number, masterKeyText: string
       scenarios.push({ def, result, ...(paced ? { paced } : {}) })
     }
 
+    // The mixed scenario: a read at half its own capacity, paced, alone and then while uploads
+    // arrive at 10 per second (validation in its worker threads must not delay the reads).
+    const upload = defs.find((d) => d.name === 'upload')!
+    for (const name of flag('no-mixed') ? [] : ['perspective', 'dossier']) {
+      const read = scenarios.find((s) => s.def.name === name)
+      if (!read) continue
+      const rate = Math.max(1, Math.round(read.result.rps / 2))
+      const spec = { url: serviceUrls, connections, request: read.def.request, expectStatus: read.def.expectStatus }
+      const mixedS = Math.min(3 * durationS, Math.max(durationS, Math.ceil(1000 / rate)))
+      const alone = await runLoad({ ...spec, durationS: mixedS, rate }, servicePids())
+      const [withUploads, uploads] = await Promise.all([
+        runLoad({ ...spec, durationS: mixedS, rate }, servicePids()),
+        runLoad({ url: serviceUrls, connections: 10, request: upload.request, expectStatus: upload.expectStatus, durationS: mixedS, rate: MIXED_UPLOADS_PER_S }, servicePids()),
+      ])
+      const entry = { scenario: name, rate, alone: alone.latencyMs, withUploads: withUploads.latencyMs, uploads: { rps: uploads.rps, p99: uploads.latencyMs.p99, unexpected: uploads.unexpected + uploads.errors } }
+      mixed.push(entry)
+      log(
+        `${`${name} mixed`.padEnd(14)} ${rate} req/s: p50 ${alone.latencyMs.p50} / p99 ${alone.latencyMs.p99} ms alone, ` +
+          `p50 ${withUploads.latencyMs.p50} / p99 ${withUploads.latencyMs.p99} ms with ${uploads.rps} uploads/s (upload p99 ${uploads.latencyMs.p99} ms)`,
+      )
+    }
+
     await statsClient.end()
     log('query plans')
     plans = await capturePlans(env, url, defs.filter((d) => d.plan).map((d) => d.plan!))
@@ -456,6 +482,7 @@ async function runSize(adminUrl: string, patients: number, masterKeyText: string
       ...(paced ? { paced } : {}),
       ratioToAuditedFloor: floors['floor-audited'] ? Math.round((result.rps / floors['floor-audited']) * 1000) / 1000 : undefined,
     })),
+    ...(mixed.length ? { mixed } : {}),
     plans,
     indexes: shapes,
     chain,
