@@ -1,7 +1,7 @@
 import { createCipheriv, randomBytes } from 'node:crypto'
 import { compactDecrypt, CompactEncrypt } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { decryptContent, encryptContent, newDataKey } from './envelope.js'
+import { decryptContent, encryptContent, newDataKey, unwrapDataKey, wrapDataKey } from './envelope.js'
 
 const text = JSON.stringify({ resourceType: 'Bundle', type: 'collection', note: 'é ✓ '.repeat(2000) })
 
@@ -57,5 +57,40 @@ describe('content encryption (JWE dir + A256GCM)', () => {
     await expect(decryptContent(sealed({ alg: 'dir', enc: 'A256GCM', bid: 'bundle-1', crit: ['x'], x: 1 }), key, 'bundle-1')).rejects.toThrow()
     await expect(decryptContent(sealed({ alg: 'dir', enc: 'A256GCM', bid: 'bundle-1' }, 'AAAA'), key, 'bundle-1')).rejects.toThrow()
     await expect(decryptContent('not.a.jwe', key, 'bundle-1')).rejects.toThrow()
+  })
+})
+
+describe('data key wrapping (JWE A256KW + A256GCM): wrapped with jose, unwrapped with node:crypto', () => {
+  const master = { id: 'm1', key: new Uint8Array(randomBytes(32)) }
+  const patient = '4f0c1f4e-9a8b-4c7d-8e6f-5a4b3c2d1e0f'
+
+  it('unwraps what jose wrapped, and jose unwraps the same', async () => {
+    const key = newDataKey()
+    const wrapped = await wrapDataKey(key, master, patient)
+    expect(Buffer.from(await unwrapDataKey(wrapped, master, patient))).toEqual(Buffer.from(key))
+    const opened = await compactDecrypt(wrapped, master.key, { keyManagementAlgorithms: ['A256KW'], contentEncryptionAlgorithms: ['A256GCM'] })
+    expect(Buffer.from(opened.plaintext)).toEqual(Buffer.from(key))
+  })
+
+  it('refuses another patient, another master key and any changed byte', async () => {
+    const wrapped = await wrapDataKey(newDataKey(), master, patient)
+    await expect(unwrapDataKey(wrapped, master, '00000000-0000-4000-8000-000000000000')).rejects.toThrow(/another patient/)
+    await expect(unwrapDataKey(wrapped, { id: 'm1', key: new Uint8Array(randomBytes(32)) }, patient)).rejects.toThrow(/decryption failed/)
+    const parts = wrapped.split('.')
+    for (const i of [0, 1, 2, 3, 4]) {
+      const changed = [...parts]
+      const p = changed[i]!
+      changed[i] = `${p.slice(0, 5)}${p[5] === 'A' ? 'B' : 'A'}${p.slice(6)}`
+      await expect(unwrapDataKey(changed.join('.'), master, patient)).rejects.toThrow()
+    }
+  })
+
+  it('refuses other algorithms and header parameters it does not write, even when jose made them validly', async () => {
+    const key = newDataKey()
+    const made = (header: Record<string, unknown>, wrapKey: Uint8Array = master.key) => new CompactEncrypt(key).setProtectedHeader(header as never).encrypt(wrapKey)
+    expect(Buffer.from(await unwrapDataKey(await made({ alg: 'A256KW', enc: 'A256GCM', kid: 'm1', pid: patient }), master, patient))).toEqual(Buffer.from(key))
+    await expect(unwrapDataKey(await made({ alg: 'A256KW', enc: 'A256GCM', kid: 'm1', pid: patient, extra: 1 }), master, patient)).rejects.toThrow(/unexpected parameters/)
+    await expect(unwrapDataKey(await made({ alg: 'A256KW', enc: 'A128GCM', kid: 'm1', pid: patient }), master, patient)).rejects.toThrow(/algorithm/)
+    await expect(unwrapDataKey(await made({ alg: 'dir', enc: 'A256GCM', pid: patient }, master.key), master, patient)).rejects.toThrow(/algorithm/)
   })
 })
