@@ -1,6 +1,7 @@
 import type { Deps } from '../deps.js'
 import { randomUUID } from 'node:crypto'
 import { errors, jwtVerify, SignJWT } from 'jose'
+import { verifiedJwt } from '../http/verified-jwt-cache.js'
 import type { Clock } from '../clock.js'
 import type { Actor, TokenFact } from '../access/policy.js'
 import { CONSENT_TOKEN_ALG, type ConsentKeyRing } from './consent-keys.js'
@@ -63,15 +64,18 @@ export async function verifyConsentToken(
   clock: Clock,
 ): Promise<TokenFact> {
   try {
-    const { payload } = await jwtVerify(token, keys.verificationKeys, {
-      issuer: settings.issuer,
-      audience: settings.audience,
-      typ: CONSENT_TOKEN_TYPE,
-      algorithms: [CONSENT_TOKEN_ALG],
-      requiredClaims: ['sub', 'exp', 'jti', 'cid', 'pur'],
-      currentDate: clock.now(),
-      clockTolerance: 5,
-    })
+    const now = clock.now()
+    const { payload } = await verifiedJwt(keys.verificationKeys, token, now, 5, () =>
+      jwtVerify(token, keys.verificationKeys, {
+        issuer: settings.issuer,
+        audience: settings.audience,
+        typ: CONSENT_TOKEN_TYPE,
+        algorithms: [CONSENT_TOKEN_ALG],
+        requiredClaims: ['sub', 'exp', 'jti', 'cid', 'pur'],
+        currentDate: now,
+        clockTolerance: 5,
+      }),
+    )
     const { sub, cid, pur, rcp, exp } = payload as Record<string, unknown>
     if (typeof sub !== 'string' || typeof cid !== 'string' || typeof pur !== 'string' || typeof exp !== 'number') {
       return { valid: false, problem: 'Consent token claims are malformed' }

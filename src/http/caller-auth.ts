@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js'
 import { unauthorized } from '../fhir/outcome.js'
 import type { AppEnv } from './app-env.js'
 import { ORG_TYPES, ROLES, type OrgType, type Principal, type Role } from './principal.js'
+import { verifiedJwt } from './verified-jwt-cache.js'
 
 /** Asymmetric algorithms only: a caller token signed with a shared secret is never accepted. */
 export const CALLER_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA']
@@ -32,14 +33,17 @@ export async function verifyCallerToken(
   let payload: JWTPayload
   let typ: string | undefined
   try {
-    const result = await jwtVerify(token, callerKeys.keys, {
-      issuer: callerKeys.issuer,
-      audience: callerKeys.audience,
-      algorithms: CALLER_ALGORITHMS,
-      currentDate: clock.now(),
-      clockTolerance: callerKeys.clockToleranceSeconds,
-      requiredClaims: ['sub', 'exp'],
-    })
+    const now = clock.now()
+    const result = await verifiedJwt(callerKeys.keys, token, now, callerKeys.clockToleranceSeconds, () =>
+      jwtVerify(token, callerKeys.keys, {
+        issuer: callerKeys.issuer,
+        audience: callerKeys.audience,
+        algorithms: CALLER_ALGORITHMS,
+        currentDate: now,
+        clockTolerance: callerKeys.clockToleranceSeconds,
+        requiredClaims: ['sub', 'exp'],
+      }),
+    )
     payload = result.payload
     typ = result.protectedHeader.typ
   } catch (err) {
