@@ -30,6 +30,24 @@ export function processTicks(pid: number): number | undefined {
   }
 }
 
+/** `pid` and every process below it (service processes of OVERDRACHT_WORKERS), from /proc. */
+export function withDescendants(pid: number): number[] {
+  const children = new Map<number, number[]>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
+    } catch {
+      /* gone */
+    }
+  }
+  const out = [pid]
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]!) ?? []))
+  return out
+}
+
 /**
  * The benchmark's PostgreSQL server: its postmaster pid (set by run.ts from postmaster.pid), so
  * other PostgreSQL servers on the machine are not counted. Unknown: every `postgres` process.

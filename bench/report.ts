@@ -49,7 +49,7 @@ export interface BenchReport {
     postgresSettings: Record<string, string>
     postgresStartedBy: string
   }
-  settings: { durationS: number; warmupS: number; connections: number; instances: number; auditPerPatient: number; tokenSample: number }
+  settings: { durationS: number; warmupS: number; connections: number; instances: number; workers?: number; auditPerPatient: number; tokenSample: number }
   sizes: SizeReport[]
 }
 
@@ -94,7 +94,8 @@ export function renderReport(report: BenchReport): string {
     `Run of ${report.generatedAt.slice(0, 16).replace('T', ' ')} UTC (\`npm run bench\`${report.mode === 'quick' ? ' -- --quick' : ''}), ` +
       `${report.totalSeconds} s in total. Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Linux ${m.kernel}, Node.js ${m.node}, ` +
       `PostgreSQL ${m.postgres} (${Object.entries(m.postgresSettings).map(([k, v]) => `${k}=${v}`).join(', ')}). ` +
-      `${report.settings.instances > 1 ? `${report.settings.instances} service processes, the load spread evenly over them; ` : ''}` +
+      `${report.settings.instances > 1 ? `${report.settings.instances} service instances, the load spread evenly over them; ` : ''}` +
+      `${(report.settings.workers ?? 1) > 1 ? `OVERDRACHT_WORKERS=${report.settings.workers} (service processes per instance); ` : ''}` +
       `Service, load generator (autocannon, ${report.settings.connections} connections) and PostgreSQL share the machine. ` +
       `Each scenario: ${report.settings.warmupS} s warm-up, then ${report.settings.durationS} s measured.`,
   )

@@ -5,7 +5,7 @@
  *   npm run bench                 # 5,000 and 50,000 patients; writes bench/results/ and the table in docs/performance.md
  *   npm run bench -- --quick      # 5,000 patients, shorter runs; writes bench/results/quick.* only
  *
- * Options: --instances=N (service processes, load spread over them)  --sizes=5000,50000  --duration=10  --warmup=3  --connections=50  --keep (keep the databases)
+ * Options: --instances=N (service processes, load spread over them)  --workers=N (OVERDRACHT_WORKERS of each, default 1)  --sizes=5000,50000  --duration=10  --warmup=3  --connections=50  --keep (keep the databases)
  *          --only=perspective,dossier (scenarios)  --no-paced (saturation runs only)  --no-mixed (no reads with uploads)  --pool=N (OVERDRACHT_DB_POOL_SIZE)
  *          --profile (CPU profiles of the servers, in bench/results/tmp/profiles)  --statements (needs pg_stat_statements)
  * Environment: BENCH_DATABASE_URL (a PostgreSQL server to create the benchmark databases on; without
@@ -30,7 +30,7 @@ import { DEFAULT_SETTINGS } from '../src/deps.js'
 import { parseMasterKey, type MasterKey } from '../src/patient/envelope.js'
 import { BENCH_BIG_RECORDS, BENCH_CALLERS, benchConsent, bundleTemplates, bundleText, templateFor } from './dataset.js'
 import { BENCH_AUDIENCE, BENCH_ISSUER, createBenchIdentityProvider } from './identity.js'
-import { postgresServer, runLoad, type LoadResult } from './load.js'
+import { postgresServer, runLoad, withDescendants, type LoadResult } from './load.js'
 import { startLocalPostgres, SERVER_SETTINGS, type LocalPostgres } from './local-postgres.js'
 import { capturePlans, indexShapes, type IndexShape, type PlanRequest, type ScenarioPlans } from './plans.js'
 import { renderPlans, renderReport, updatePerformanceDoc, type BenchReport, type SizeReport } from './report.js'
@@ -55,6 +55,7 @@ const warmupS = Number(option('warmup') ?? (quick ? 2 : 3))
 const connections = Number(option('connections') ?? 50)
 const keep = flag('keep')
 const instances = Number(option('instances') ?? 1)
+const workers = Number(option('workers') ?? 1)
 /** Connections from the service (and the floor server) to PostgreSQL: the service's default unless given. */
 const poolSize = option('pool')
 const AUDIT_PER_PATIENT = 100
@@ -211,6 +212,8 @@ async function runSize(adminUrl: string, patients: number, masterKeyText: string
     OVERDRACHT_MASTER_KEY: masterKeyText,
     OVERDRACHT_LOG_LEVEL: 'info',
     ...(poolSize ? { OVERDRACHT_DB_POOL_SIZE: poolSize } : {}),
+    // --workers=N: service processes per instance (node:cluster); 1 unless asked, so runs compare.
+    OVERDRACHT_WORKERS: String(workers),
   }
   // --instances=N: N service processes (ports SERVICE_PORT + i), the load spread over them, as a
   // load balancer would; the floors stay one process.
@@ -218,7 +221,8 @@ async function runSize(adminUrl: string, patients: number, masterKeyText: string
     startProcess('src/server.ts', { ...env, PORT: String(SERVICE_PORT + i) }, `service-${patients}${instances > 1 ? `-${i}` : ''}.log`),
   )
   const service = services[0]!
-  const servicePids = () => services.map((p) => p.pid!)
+  // Each instance with its service processes: the CPU of all of them is the service's.
+  const servicePids = () => services.flatMap((p) => withDescendants(p.pid!))
   const serviceUrls = services.map((_, i) => `http://127.0.0.1:${SERVICE_PORT + i}`)
   const floor = startProcess(
     'bench/floor-server.ts',
@@ -535,11 +539,11 @@ async function main() {
         postgresSettings: settings,
         postgresStartedBy: local ? `bench/local-postgres.ts (${Object.entries(SERVER_SETTINGS).map(([k, v]) => `${k}=${v}`).join(', ')})` : 'BENCH_DATABASE_URL',
       },
-      settings: { durationS, warmupS, connections, instances, auditPerPatient: AUDIT_PER_PATIENT, tokenSample: TOKEN_SAMPLE },
+      settings: { durationS, warmupS, connections, instances, workers, auditPerPatient: AUDIT_PER_PATIENT, tokenSample: TOKEN_SAMPLE },
       sizes: reports,
     }
     report.totalSeconds = Math.round((Date.now() - started) / 1000)
-    const name = quick ? 'quick' : option('sizes') || option('duration') || option('only') || option('instances') || option('pool') ? 'custom' : 'full'
+    const name = quick ? 'quick' : option('sizes') || option('duration') || option('only') || option('instances') || option('workers') || option('pool') ? 'custom' : 'full'
     writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify({ ...report, sizes: report.sizes.map((s) => ({ ...s, plans: undefined })) }, null, 2)}\n`)
     writeFileSync(join(RESULTS, `${name}-plans.md`), renderPlans(report))
     writeFileSync(join(RESULTS, `${name}.md`), renderReport(report))

@@ -283,6 +283,17 @@ export async function insertBatch(client: pg.ClientBase, b: Batch): Promise<void
                  $9::text[], $10::text[], $11::int[]) as t(a, b, c, d, e, f, g, h, i, j, k)`,
     b.task,
   )
+  // The care relationships those records establish, as recordConsent and createTask add them: the
+  // GZA is custodian by its consent, DT&V and DV&O are parties of the departure.
+  await client.query(
+    `insert into care_relationship (id, patient_id, org, kind, source_type, source_id, established_by_org, established_by_user, started_at, ends_at)
+     select gen_random_uuid()::text, c.patient_id, c.recorded_by_org, 'custodian', 'consent', c.id, c.recorded_by_org, c.recorded_by_user, c.recorded_at, null::timestamptz
+     from consent c where c.patient_id = any($1::text[])
+     union all
+     select gen_random_uuid()::text, t.patient_id, o.org, 'task-party', 'task', t.id, t.requester_org, t.created_by, t.created_at, null
+     from task t cross join lateral (values (t.requester_org), (t.owner_org)) as o(org) where t.patient_id = any($1::text[])`,
+    [b.patient[0]],
+  )
   await client.query('commit')
 }
 
