@@ -230,11 +230,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the web application in a real browser', 
     }
   })
 
-  it('the GZA doctor records consent with a scanned form, uploads the dossier, and the escort nurse opens it from the QR code on a phone', async () => {
+  it('the GZA doctor records consent with a scanned form, uploads the dossier, announces a transfer and sees its read receipt once the DJI opens it; the escort nurse opens it from the QR code on a phone', async () => {
     const vNummer = newVNummer()
     const { context, page } = await newPage()
     let token = ''
     let shortCode = ''
+    let djiCode = ''
     try {
       await signIn(page, 'A. Fictief-Gza')
       const consent = page.getByRole('region', { name: 'Toestemming of weigering vastleggen' })
@@ -269,7 +270,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the web application in a real browser', 
       await named.getByRole('button', { name: 'Code maken' }).click()
       await expect.poll(() => h1(page)).toBe('Code voor een bepaalde ontvanger')
       expect(await page.getByText('Alleen te gebruiken door').innerText()).toContain('90000002')
-      expect(await page.getByLabel('Korte code').inputValue()).toMatch(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/)
+      djiCode = await page.getByLabel('Korte code').inputValue()
+      expect(djiCode).toMatch(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/)
       await expectAccessible(page)
       await page.goBack()
       await page.getByLabel('Ontvangende zorgorganisatie (URA-nummer)').fill('90000002')
@@ -293,6 +295,26 @@ describe.skipIf(!existsSync(CHROMIUM))('the web application in a real browser', 
       await expect.poll(() => h1(phone.page)).toBe('Medisch dossier')
     } finally {
       await phone.context.close()
+    }
+    // The receiving DJI nurse opens the dossier with the code made for the DJI; the GZA doctor then
+    // sees the read receipt of the transfer in the outbox.
+    const dji = await newPage()
+    try {
+      await signIn(dji.page, 'B. Fictief-Dji')
+      await dji.page.getByLabel('Toestemmingscode of korte code').fill(djiCode)
+      await dji.page.getByRole('button', { name: 'Dossier openen' }).click()
+      await expect.poll(() => h1(dji.page)).toBe('Medisch dossier')
+    } finally {
+      await dji.context.close()
+    }
+    const sender = await newPage()
+    try {
+      await signIn(sender.page, 'A. Fictief-Gza')
+      const row = sender.page.getByRole('region', { name: 'Door uw organisatie aangevraagd' }).getByRole('row').filter({ hasText: vNummer })
+      expect(await row.innerText()).toMatch(/Overplaatsing[\s\S]*\d{1,2} november 2026, \d{2}:\d{2}/)
+      await expectAccessible(sender.page)
+    } finally {
+      await sender.context.close()
     }
   })
 

@@ -330,6 +330,8 @@ export function webRoutes(deps: Deps, web: WebSettings): Hono<WebEnv> {
           {extra.done}
           <Problem t={t} problem={extra.problem} />
           <PatientSearchForm t={t} />
+          {/* A caregiver of a receiving organisation opens the dossier with the code the sender gave. */}
+          <OpenDossierForm t={t} session={session} refused={extra.refused ?? false} limited={extra.limited ?? false} />
           <TaskTable t={t} caption={t.atRiskTitle} intro={t.atRiskIntro} rows={atRisk} perspective={false} receipts={true} detail={true} />
           <TaskTable t={t} caption={t.tasksOwned} rows={own} perspective={true} receipts={false} detail={true} />
           <TaskTable t={t} caption={t.tasksRequested} rows={asked} perspective={true} receipts={true} detail={true} />
