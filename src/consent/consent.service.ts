@@ -201,7 +201,7 @@ export async function issueTokenForRecipient(deps: Deps, ctx: AuditContext, id: 
     throw badRequest('period must have valid start and end instants', ["Parameters.parameter.where(name='period')"])
   }
   if (end && end.getTime() <= clock.now().getTime()) throw badRequest('period.end lies in the past', ["Parameters.parameter.where(name='period')"])
-  return withDecision(deps, ctx, {
+  const decided = await withDecision(deps, ctx, {
     action: 'consent.token',
     gather: (trx) => consentFacts(deps, trx, ctx, id, false),
     act: async (trx, _decision, row) => {
@@ -216,10 +216,23 @@ export async function issueTokenForRecipient(deps: Deps, ctx: AuditContext, id: 
       if (orgType !== undefined && !fact.provisions.some((p) => p.type === 'permit' && (p.purposes.length === 0 || p.purposes.includes('handover')) && p.actors.some((a) => a.orgType === orgType))) {
         throw new OutcomeError(409, [issue('business-rule', `This consent does not permit handover to organisations of type ${orgType}`)])
       }
-      const minted = await mintToken(deps, row.patient_id, fact, recipient, { notBefore, end })
-      return { result: minted, audit: { detail: { recipient: recipient ?? null, expiresAt: minted.expiresAt.toISOString() } } }
+      const expiresAt = tokenExpiry(deps, fact, { notBefore, end })
+      return { result: { patientId: row.patient_id, fact, expiresAt }, audit: { detail: { recipient: recipient ?? null, expiresAt: expiresAt.toISOString() } } }
     },
   })
+  // Signed after the decision's transaction, as recordConsent does: the key ring reads its keys
+  // through its own connection, which the embedded database (one connection) cannot give while a
+  // transaction holds it.
+  return mintToken(deps, decided.patientId, decided.fact, recipient, { notBefore, end }, decided.expiresAt)
+}
+
+/** When a token under `consent` ends: the default lifetime, or the asked end (at most 30 days), and never after the consent. */
+function tokenExpiry(deps: Deps, consent: ConsentFact, window: { notBefore: Date | undefined; end: Date | undefined } | undefined): Date {
+  const now = deps.clock.now()
+  const limits = [now.getTime() + (window?.end ? MAX_TOKEN_LIFETIME_MS : deps.settings.consentTokenTtlMs)]
+  if (window?.end) limits.push(window.end.getTime())
+  if (consent.period?.end) limits.push(consent.period.end.getTime())
+  return new Date(Math.min(...limits))
 }
 
 async function mintToken(
@@ -228,12 +241,8 @@ async function mintToken(
   consent: ConsentFact,
   recipient: Actor | undefined,
   window: { notBefore: Date | undefined; end: Date | undefined } | undefined,
+  expiresAt: Date = tokenExpiry(deps, consent, window),
 ) {
-  const now = deps.clock.now()
-  const limits = [now.getTime() + (window?.end ? MAX_TOKEN_LIFETIME_MS : deps.settings.consentTokenTtlMs)]
-  if (window?.end) limits.push(window.end.getTime())
-  if (consent.period?.end) limits.push(consent.period.end.getTime())
-  const expiresAt = new Date(Math.min(...limits))
   const { token } = await issueConsentToken(deps.consentKeys, tokenSettings(deps), deps.clock, {
     patientId,
     consentId: consent.id,
