@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { sql } from 'kysely'
 import type { Clock } from '../clock.js'
 import type { Settings } from '../deps.js'
 import { encryptContent } from '../patient/envelope.js'
@@ -10,9 +9,10 @@ import type { ConsentFact, Period, ProvisionFact } from './policy.js'
 
 /**
  * Queries for the facts that decisions need and more than one feature reads: consents, the stored
- * handelingsperspectief, the planned departure, whether a dossier exists, emergency windows (and
+ * handelingsperspectief, whether a dossier exists, emergency windows (and
  * opening one, an obligation of the decision). Relationships are in
- * relationships.ts beside this file.
+ * relationships.ts beside this file; the busiest decisions gather their facts in one statement
+ * each (patient-facts.ts).
  */
 
 /** Every consent record of a patient, in the order the service received them. Read on every decision: never cached. */
@@ -48,7 +48,9 @@ export function storedProvisions(provisions: readonly ProvisionFact[]): string {
   )
 }
 
-export function rowToConsentFact(row: ConsentRow): ConsentFact {
+export function rowToConsentFact(
+  row: Pick<ConsentRow, 'id' | 'status' | 'provisions' | 'received_at' | 'withdrawn_at' | 'period_start' | 'period_end'>,
+): ConsentFact {
   const provisions = (row.provisions as StoredProvision[]).map((p) => {
     const period = toPeriod(p.period)
     return { type: p.type, purposes: p.purposes, actors: p.actors, ...(period ? { period } : {}), ...(p.content ? { content: p.content } : {}) }
@@ -82,42 +84,6 @@ export const findCurrentPerspective = (db: Executor, patientId: string) =>
     .orderBy('version', 'desc')
     .limit(1)
     .executeTakeFirst()
-
-/** The earliest planned departure among the patient's open departure tasks. */
-export async function nextPlannedDeparture(db: Executor, patientId: string): Promise<Date | undefined> {
-  const row = await db
-    .selectFrom('task')
-    .select((eb) => eb.fn.min('planned_start').as('start'))
-    .where('patient_id', '=', patientId)
-    .where('code', '=', 'departure')
-    .where('status', 'in', ['requested', 'accepted', 'in-progress', 'on-hold'])
-    .executeTakeFirst()
-  return row?.start ? new Date(row.start as unknown as string) : undefined
-}
-
-/**
- * Whether this caller opened an emergency window for the patient that is still open. The window is
- * bound to the caller's identity provider, subject, organisation and BIG number: a token of another
- * organisation or issuer with the same subject does not reuse it.
- */
-export async function hasOpenEmergencyWindow(
-  db: Executor,
-  patientId: string,
-  principal: Pick<Principal, 'issuer' | 'sub' | 'org' | 'big'>,
-  now: Date,
-): Promise<boolean> {
-  const row = await db
-    .selectFrom('emergency_access')
-    .select('id')
-    .where('patient_id', '=', patientId)
-    .where('issuer', '=', principal.issuer)
-    .where('user_id', '=', principal.sub)
-    .where('org_id', '=', principal.org)
-    .where(sql<boolean>`big_number is not distinct from ${principal.big ?? null}`)
-    .where('expires_at', '>', now)
-    .executeTakeFirst()
-  return row !== undefined
-}
 
 /** P2: opens a break-the-glass window for this caller and patient, and a review for the privacy officer. */
 export async function openEmergencyWindow(

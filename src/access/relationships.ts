@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Executor } from '../db/executor.js'
 import type { CareRelationshipRow } from '../db/schema.js'
 import type { RelationshipFact } from './policy.js'
@@ -11,24 +11,41 @@ import type { RelationshipFact } from './policy.js'
  * exception: custody of a patient the service has no custodian for yet.
  */
 
-/** The caller's organisation's relationships with the patient at `now`, in one statement. */
-export async function relationshipFact(db: Executor, patientId: string, org: string, now: Date): Promise<RelationshipFact> {
-  const { rows } = await sql<{ has_custodian: boolean; custodian: boolean; ever_custodian: boolean; receiver: boolean; task_party: boolean }>`
+/** The columns of a relationship fact, as `relationshipColumns` selects them. */
+export interface RelationshipColumns {
+  has_custodian: boolean | null
+  custodian: boolean | null
+  ever_custodian: boolean | null
+  receiver: boolean | null
+  task_party: boolean | null
+}
+
+/**
+ * A select of the caller's organisation's relationships with the patient whose id is
+ * `patientId` (a value or a column of an outer query) at `now`: one row, for `relationshipFact`
+ * and for the statements that gather all of a decision's facts at once (patient-facts.ts).
+ */
+export const relationshipColumns = (patientId: RawBuilder<unknown> | string, org: string, now: Date) => sql<RelationshipColumns>`
     select
       coalesce(bool_or(kind = 'custodian'), false) as has_custodian,
       coalesce(bool_or(org = ${org} and kind = 'custodian' and (ends_at is null or ends_at > ${now})), false) as custodian,
       coalesce(bool_or(org = ${org} and kind = 'custodian'), false) as ever_custodian,
       coalesce(bool_or(org = ${org} and kind = 'receiver' and (ends_at is null or ends_at > ${now})), false) as receiver,
       coalesce(bool_or(org = ${org} and kind = 'task-party' and (ends_at is null or ends_at > ${now})), false) as task_party
-    from care_relationship where patient_id = ${patientId}`.execute(db)
-  const row = rows[0]
-  return {
-    patientHasCustodian: row?.has_custodian === true,
-    custodian: row?.custodian === true,
-    everCustodian: row?.ever_custodian === true,
-    receiver: row?.receiver === true,
-    taskParty: row?.task_party === true,
-  }
+    from care_relationship where patient_id = ${patientId}`
+
+export const toRelationshipFact = (row: RelationshipColumns | undefined): RelationshipFact => ({
+  patientHasCustodian: row?.has_custodian === true,
+  custodian: row?.custodian === true,
+  everCustodian: row?.ever_custodian === true,
+  receiver: row?.receiver === true,
+  taskParty: row?.task_party === true,
+})
+
+/** The caller's organisation's relationships with the patient at `now`, in one statement. */
+export async function relationshipFact(db: Executor, patientId: string, org: string, now: Date): Promise<RelationshipFact> {
+  const { rows } = await relationshipColumns(patientId, org, now).execute(db)
+  return toRelationshipFact(rows[0])
 }
 
 export interface RelationshipSource {

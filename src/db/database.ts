@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
-import { Kysely, PostgresDialect } from 'kysely'
+import { Kysely, PostgresDialect, type LogEvent } from 'kysely'
 import pg from 'pg'
 import { PGliteDialect } from './pglite-dialect.js'
 import type { Database } from './schema.js'
@@ -17,8 +17,15 @@ export type DatabaseTarget =
       /** Longest a statement may run, and longest to wait for a connection (ms): past them, 503. */
       statementTimeoutMs?: number
       connectTimeoutMs?: number
+      onStatement?: StatementObserver
     }
-  | { kind: 'embedded'; dataDir: string | undefined }
+  | { kind: 'embedded'; dataDir: string | undefined; onStatement?: StatementObserver }
+
+/** Told the text of every statement the database runs (never its parameters): for tests that count round trips. */
+export type StatementObserver = (sql: string) => void
+
+const observe = (onStatement: StatementObserver | undefined): { log?: (event: LogEvent) => void } =>
+  onStatement ? { log: (event) => event.level === 'query' && onStatement(event.query.sql) } : {}
 
 const pools = new WeakMap<Db, pg.Pool>()
 
@@ -48,13 +55,13 @@ export async function openDatabase(target: DatabaseTarget): Promise<Db> {
       dropOnQueryTimeout(client)
       if (target.preparedStatements !== false) prepareStatements(client)
     })
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...observe(target.onStatement) })
     pools.set(db, pool)
     return db
   }
   if (target.dataDir !== undefined) await mkdir(target.dataDir, { recursive: true })
   const pglite = await PGlite.create(target.dataDir ?? 'memory://')
-  return new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
+  return new Kysely<Database>({ dialect: new PGliteDialect(pglite), ...observe(target.onStatement) })
 }
 
 /** How much longer than the server's statement_timeout the client waits for an answer. */

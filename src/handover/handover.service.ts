@@ -4,21 +4,21 @@ import type { AuditContext } from '../audit/audit.service.js'
 import { DOSSIER_VERSION_EXTENSION, SYSTEM } from '../fhir/systems.js'
 import { refuseUnlessMayAttempt, withDecision } from '../access/enforce.js'
 import { announceDossierVersion } from '../outbox/outbox.js'
-import { consentFactsOfPatient, hasOpenEmergencyWindow, openEmergencyWindow } from '../access/facts.js'
+import { openEmergencyWindow } from '../access/facts.js'
+import { dossierReadFacts, uploadFacts } from '../access/patient-facts.js'
 import { NO_RELATIONSHIP, excludedForEveryRecipient } from '../access/policy.js'
 import { relationshipFact } from '../access/relationships.js'
 import type { Deps } from '../deps.js'
 import { conflict, notFound, OutcomeError, issue } from '../fhir/outcome.js'
 import { findBundleVersion, findCurrentBundleVersion, insertBundleVersion, listBundleVersions, nextBundleVersion } from './bundle.repository.js'
 import { listDossierOpens } from '../audit/audit.repository.js'
-import { dataKeyForReading, dataKeyForWriting } from '../patient/data-keys.js'
-import { decryptContent, encryptContent } from '../patient/envelope.js'
+import { dataKeyForWriting } from '../patient/data-keys.js'
+import { decryptContent, encryptContent, unwrapDataKey } from '../patient/envelope.js'
 import type { HandoverSubject } from './intake.js'
 import {
   addPatientIdentifiers,
   findPatient,
-  findPatientIdsByIdentifiers,
-  lockPatient,
+  findIdentifierHolders,
   type PatientIdentifier,
 } from '../patient/patient.repository.js'
 import { tokenSettings, verifyConsentToken } from '../consent/consent-token.js'
@@ -60,9 +60,10 @@ export async function uploadBundle(
       // The V-nummer names the patient. Another identifier (a BSN) that already belongs to another
       // patient is not attached (addPatientIdentifiers keeps the first holder); only a custodian of
       // that other patient too is told, as it can resolve it. Nobody else learns whose BSN it is.
-      const vNummer = subject.identifiers.filter((i) => i.system === SYSTEM.vNummer)
-      const [patientId] = await findPatientIdsByIdentifiers(trx, vNummer)
-      const others = (await findPatientIdsByIdentifiers(trx, subject.identifiers)).filter((id) => id !== patientId)
+      // One statement for the holders of all the identifiers; the V-nummer's holder is among them.
+      const holders = await findIdentifierHolders(trx, subject.identifiers)
+      const patientId = holders.find((h) => h.system === SYSTEM.vNummer)?.patient_id
+      const others = [...new Set(holders.map((h) => h.patient_id))].filter((id) => id !== patientId)
       if (patientId) {
         for (const other of others) {
           if ((await relationshipFact(trx, other, ctx.principal.org, clock.now())).custodian) {
@@ -72,10 +73,8 @@ export async function uploadBundle(
       }
       // Decided under the patient's lock, which withdrawal and refusal take too: an upload cannot
       // slip in after a withdrawal that committed first.
-      const patient = patientId ? await lockPatient(trx, patientId) : undefined
-      const live = patient !== undefined && patient.erased_at === null
-      const consents = live ? await consentFactsOfPatient(trx, patientId!) : []
-      const relationship = live ? await relationshipFact(trx, patientId!, ctx.principal.org, clock.now()) : NO_RELATIONSHIP
+      // The lock, the consents and the relationships in one statement.
+      const { live, consents, relationship } = patientId ? await uploadFacts(trx, patientId, ctx.principal.org, clock.now()) : { live: false, consents: [], relationship: NO_RELATIONSHIP }
       const nobodyMay = excludedForEveryRecipient(consents, 'handover', clock.now())
       const excluded = nobodyMay.labels.length + nobodyMay.classes.length > 0 ? excludedEntries(bundle, nobodyMay, deps.settings.sensitiveCategories) : []
       return {
@@ -129,6 +128,14 @@ export async function readDossier(
 ): Promise<StoredBundle> {
   const { clock } = deps
   const emergency = options.emergencyReason !== undefined
+  const caregiver = ctx.principal.role === 'caregiver'
+  // A presented consent token is verified while the facts are gathered; its verdict counts only
+  // where the dossier exists. An emergency read gathers inside a transaction, where the key ring's
+  // own reads could not run on the embedded database's one connection: its token is verified first.
+  const verifying =
+    caregiver && options.consentToken !== undefined ? verifyConsentToken(options.consentToken, deps.consentKeys, tokenSettings(deps), clock) : Promise.resolve(undefined)
+  verifying.catch(() => {})
+  if (emergency) await verifying
   return withDecision(deps, ctx, {
     action: 'dossier.read',
     purpose: 'handover',
@@ -137,30 +144,29 @@ export async function readDossier(
     gather: async (db) => {
       // The target is looked up for every caller, so the audit entry names the patient even when
       // the caller is refused; the answer to a refused caller does not depend on it (P3: 404 either way).
-      let row: BundleVersionRow | undefined
-      let patientId: string | undefined
-      if ('bundleId' in target) {
-        row = await findBundleVersion(db, target.bundleId)
-        patientId = row?.patient_id
-      } else {
-        patientId = (await findPatient(db, target.patientId))?.id
-        if (patientId) row = await findCurrentBundleVersion(db, patientId)
-      }
+      // One statement gathers the version, the wrapped data key and the facts.
+      const [found, presented] = await Promise.all([
+        dossierReadFacts(
+          db,
+          target,
+          { principal: ctx.principal, caregiver, askEmergencyWindow: caregiver && !emergency && options.consentToken === undefined },
+          clock.now(),
+        ),
+        verifying,
+      ])
+      const row = found.version
+      const patientId = found.patientId
       const exists = row !== undefined && patientId !== undefined
-      const couldRead = ctx.principal.role === 'caregiver' && exists
-      let token: TokenFact | undefined
-      if (couldRead && options.consentToken !== undefined) {
-        token = await verifyConsentToken(options.consentToken, deps.consentKeys, tokenSettings(deps), clock)
-      }
-      const consents = couldRead ? await consentFactsOfPatient(db, patientId!) : []
-      const emergencyWindowOpen = couldRead && !emergency && token === undefined ? await hasOpenEmergencyWindow(db, patientId!, ctx.principal, clock.now()) : false
-      // Reading back one's own upload by its id needs custody still: asked only when it could apply.
+      const couldRead = caregiver && exists
+      const token: TokenFact | undefined = couldRead ? presented : undefined
+      const consents = couldRead ? found.consents : []
+      const emergencyWindowOpen = couldRead && found.emergencyWindowOpen
+      // Reading back one's own upload by its id needs custody still: decided on only when it could apply.
       const uploadedByCaller = couldRead && 'bundleId' in target && row!.uploaded_by_org === ctx.principal.org
-      const relationship = uploadedByCaller ? await relationshipFact(db, patientId!, ctx.principal.org, clock.now()) : undefined
       return {
         facts: {
           patientExists: exists,
-          ...(uploadedByCaller ? { uploadedByCaller, relationship } : {}),
+          ...(uploadedByCaller ? { uploadedByCaller, relationship: found.relationship } : {}),
           ...(patientId ? { patientId } : {}),
           consents,
           ...(token ? { token } : {}),
@@ -168,14 +174,14 @@ export async function readDossier(
           emergencyWindowOpen,
         },
         subject: { patientId, resourceType: 'Bundle', resourceId: row?.id },
-        data: row,
+        data: { row, wrappedKey: found.wrappedKey },
         ...(token && !token.valid ? { problem: token.problem } : {}),
       }
     },
-    act: async (db, decision, row) => {
+    act: async (db, decision, { row, wrappedKey }) => {
       const version = row!
-      const key = await dataKeyForReading(db, deps.masterKey, version.patient_id)
-      if (!key || version.content === null) throw notFound()
+      if (wrappedKey === null || version.content === null) throw notFound()
+      const key = await unwrapDataKey(wrappedKey, deps.masterKey, version.patient_id)
       let text = await decryptContent(version.content, key, version.id)
       // Minimised release: what the patient's consent excludes for this recipient is left out.
       let withheld: number | undefined

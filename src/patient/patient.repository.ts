@@ -18,6 +18,16 @@ export async function findPatientIdsByIdentifiers(db: Executor, identifiers: rea
   return [...new Set(rows.map((r) => r.patient_id))]
 }
 
+/** Which patient holds each of the given identifiers that some patient holds (erased patients included). */
+export async function findIdentifierHolders(db: Executor, identifiers: readonly PatientIdentifier[]) {
+  if (identifiers.length === 0) return []
+  return db
+    .selectFrom('patient_identifier')
+    .select(['patient_id', 'system', 'value'])
+    .where((eb) => eb.or(identifiers.map((i) => eb.and([eb('system', '=', i.system), eb('value', '=', i.value)]))))
+    .execute()
+}
+
 export const findPatient = (db: Executor, id: string) =>
   db.selectFrom('patient').selectAll().where('id', '=', id).where('erased_at', 'is', null).executeTakeFirst()
 

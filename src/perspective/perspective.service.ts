@@ -1,15 +1,13 @@
 import type { Bundle, Parameters, ParametersParameter } from '@medplum/fhirtypes'
 import type { AuditContext } from '../audit/audit.service.js'
 import { withDecision } from '../access/enforce.js'
-import { consentFactsOfPatient, findCurrentPerspective, nextPlannedDeparture } from '../access/facts.js'
-import { NO_RELATIONSHIP, type LegalBasis } from '../access/policy.js'
-import { relationshipFact } from '../access/relationships.js'
+import { perspectiveReadFacts } from '../access/patient-facts.js'
+import type { LegalBasis } from '../access/policy.js'
 import type { PerspectiveRow } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import type { Executor } from '../db/executor.js'
 import { notFound } from '../fhir/outcome.js'
 import { SYSTEM } from '../fhir/systems.js'
-import { findPatient, findPatientIdsByIdentifiers } from '../patient/patient.repository.js'
 import { parsePatientIdentifierParam } from '../patient/patient.service.js'
 import type { Principal } from '../http/principal.js'
 import { contactLineFor } from './contact-lines.js'
@@ -47,12 +45,6 @@ export async function storePerspective(
 
 export type PatientSelector = { patientId: string } | { identifier: string | undefined }
 
-async function resolve(deps: Deps, selector: PatientSelector): Promise<string | undefined> {
-  if ('patientId' in selector) return (await findPatient(deps.db, selector.patientId))?.id
-  const [id] = await findPatientIdsByIdentifiers(deps.db, [parsePatientIdentifierParam(selector.identifier)])
-  return id ? (await findPatient(deps.db, id))?.id : undefined
-}
-
 /** P4 and P8: the handelingsperspectief, built from an allow-list of vocabulary codes and configuration only. */
 export async function readPerspective(deps: Deps, ctx: AuditContext, selector: PatientSelector): Promise<Parameters> {
   const { clock } = deps
@@ -62,35 +54,34 @@ export async function readPerspective(deps: Deps, ctx: AuditContext, selector: P
     purpose: 'action-perspective',
     readOnly: true,
     gather: async (db) => {
-      const patientId = await resolve(deps, selector)
-      const relationship = patientId ? await relationshipFact(db, patientId, principal.org, clock.now()) : NO_RELATIONSHIP
-      const consents = patientId && principal.role !== 'caregiver' && relationship.taskParty ? await consentFactsOfPatient(db, patientId) : []
-      const stored = patientId ? await findCurrentPerspective(db, patientId) : undefined
+      // One statement: the patient, relationships, consents, stored perspective and planned departure.
+      const target = 'patientId' in selector ? selector : { identifier: parsePatientIdentifierParam(selector.identifier) }
+      const { patientId, relationship, consents, stored, departure } = await perspectiveReadFacts(db, target, { org: principal.org, caregiver: principal.role === 'caregiver' }, clock.now())
       const storedFlags = (stored?.flags as DerivedFlag[] | undefined) ?? []
       const recordedLegalGround: LegalBasis = storedFlags.some((f) => f.legalGround === 'conflict-of-duties') ? 'CONFLICT_OF_DUTIES' : 'LEGAL_OBLIGATION'
       return {
         facts: { patientExists: patientId !== undefined, consents, relationship, recordedLegalGround },
         subject: { patientId, resourceType: 'Patient', resourceId: patientId },
-        data: { patientId, stored, storedFlags },
+        data: { patientId, stored, storedFlags, departure },
       }
     },
-    act: async (db, decision, { patientId, stored, storedFlags }) => {
-      const parameters = await perspectiveParameters(deps, db, principal, decision.obligations.includes('safety-critical-only'), patientId!, stored, storedFlags)
+    act: async (_db, decision, { patientId, stored, storedFlags, departure }) => {
+      const parameters = perspectiveParameters(deps, principal, decision.obligations.includes('safety-critical-only'), patientId!, stored, storedFlags, departure)
       // The entry names the segment and the dossier version it came from, never the codes shown.
       return { result: parameters, audit: { detail: { ...(stored ? { bundleVersion: stored.version } : {}) } } }
     },
   })
 }
 
-async function perspectiveParameters(
+function perspectiveParameters(
   deps: Deps,
-  db: Executor,
   principal: Principal,
   safetyOnly: boolean,
   patientId: string,
   stored: PerspectiveRow | undefined,
   storedFlags: DerivedFlag[],
-): Promise<Parameters> {
+  departure: Date | undefined,
+): Parameters {
   const { clock } = deps
   const audience = audienceForRole(principal.role)
   if (!audience) throw notFound()
@@ -98,7 +89,6 @@ async function perspectiveParameters(
   const flags = stored ? visibleFlags(perspective, audience, !safetyOnly) : []
 
   const now = clock.now()
-  const departure = await nextPlannedDeparture(db, patientId)
   const staleReasons: string[] = []
   if (!stored) staleReasons.push('no-review')
   else {

@@ -11,7 +11,7 @@ import type { BigRegisterRecord } from '../../src/big/big-record.js'
 import { FixedClock } from '../../src/clock.js'
 import { createFhirValidator } from '../../src/fhir/validation-pool.js'
 import { createConsentKeyRing } from '../../src/consent/consent-keys.js'
-import type { Db } from '../../src/db/database.js'
+import type { Db, StatementObserver } from '../../src/db/database.js'
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../../src/deps.js'
 import { parseMasterKey } from '../../src/patient/envelope.js'
 import { createTestIdentityProvider, type TestIdentityProvider } from './identity.js'
@@ -23,6 +23,8 @@ export interface TestAppOptions {
   records?: BigRegisterRecord[]
   settings?: Partial<Settings>
   start?: string
+  /** Told every statement's text (see StatementObserver). */
+  onStatement?: StatementObserver
 }
 
 export interface RequestOptions {
@@ -39,7 +41,7 @@ export type TestApp = Awaited<ReturnType<typeof createTestApp>>
 /** The real app over a real, migrated database, with a test identity provider and a movable clock. */
 export async function createTestApp(options: TestAppOptions = {}) {
   const clock = new FixedClock(options.start ?? '2026-11-24T09:00:00Z')
-  const database = await createTestDatabase()
+  const database = await createTestDatabase(options.onStatement ? { onStatement: options.onStatement } : {})
   const db: Db = database.db
   const idp: TestIdentityProvider = await createTestIdentityProvider(clock)
   const logLines: string[] = []

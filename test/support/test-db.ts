@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
-import { openDatabase, type Db } from '../../src/db/database.js'
+import { openDatabase, type Db, type StatementObserver } from '../../src/db/database.js'
 import { migrateToLatest } from '../../src/db/migrator.js'
 import type { Database } from '../../src/db/schema.js'
 
@@ -10,10 +10,10 @@ import type { Database } from '../../src/db/schema.js'
  * server), each call creates its own database on that server and drops it afterwards; otherwise
  * an in-memory embedded PostgreSQL (PGlite).
  */
-export async function createTestDatabase(): Promise<{ db: Db; url: string | undefined; drop(): Promise<void> }> {
+export async function createTestDatabase(options: { onStatement?: StatementObserver } = {}): Promise<{ db: Db; url: string | undefined; drop(): Promise<void> }> {
   const serverUrl = process.env.TEST_DATABASE_URL
   if (!serverUrl) {
-    const db = await openDatabase({ kind: 'embedded', dataDir: undefined })
+    const db = await openDatabase({ kind: 'embedded', dataDir: undefined, ...options })
     await migrateToLatest(db)
     return { db, url: undefined, drop: () => db.destroy() }
   }
@@ -22,7 +22,7 @@ export async function createTestDatabase(): Promise<{ db: Db; url: string | unde
   await sql`create database ${sql.id(name)}`.execute(admin)
   const url = new URL(serverUrl)
   url.pathname = `/${name}`
-  const db = (await openDatabase({ kind: 'server', url: url.toString(), poolSize: 5 })) as Kysely<Database>
+  const db = (await openDatabase({ kind: 'server', url: url.toString(), poolSize: 5, ...options })) as Kysely<Database>
   await migrateToLatest(db)
   return {
     db,
