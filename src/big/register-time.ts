@@ -16,12 +16,19 @@ const amsterdam = new Intl.DateTimeFormat('en-GB', {
   hourCycle: 'h23',
 })
 
+/** The last second formatted: every caregiver's request asks for "now", and Intl formatting is costly. */
+let last: { second: number; value: RegisterDateTime } | undefined
+
 /** An instant as register wall-clock time (Europe/Amsterdam), `YYYY-MM-DDTHH:mm:ss`. */
 export function toRegisterDateTime(instant: Date): RegisterDateTime {
+  const second = Math.floor(instant.getTime() / 1000)
+  if (last !== undefined && last.second === second) return last.value
   const parts: Record<string, string> = {}
   for (const p of amsterdam.formatToParts(instant)) parts[p.type] = p.value
   const year = (parts.year ?? '').padStart(4, '0')
-  return `${year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`
+  const value = `${year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`
+  if (!Number.isNaN(second)) last = { second, value }
+  return value
 }
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?)?$/

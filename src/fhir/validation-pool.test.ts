@@ -37,6 +37,19 @@ describe('FHIR validation in worker threads', () => {
 })
 
 describe('a full validation queue', () => {
+  it('holds bodies up to its size bound, then turns the next away', async () => {
+    const text = bundle(2000)
+    const bounded = createFhirValidator({ threads: 1, inlineBelowBytes: 1024, maxQueuedBytes: text.length * 2 })
+    try {
+      const results = await Promise.allSettled(Array.from({ length: 6 }, () => bounded.check(text, { resourceType: 'Bundle' })))
+      expect(results.filter((r) => r.status === 'fulfilled').length).toBe(2)
+      expect(results.filter((r) => r.status === 'rejected' && (r.reason as Error).name === 'ValidationBusyError').length).toBe(4)
+      // Once the queue has drained, bodies are taken again.
+      expect(await bounded.check(text, { resourceType: 'Bundle' })).toEqual({ ok: true })
+    } finally {
+      await bounded.close()
+    }
+  })
   it('turns large bodies away with ValidationBusyError instead of holding them in memory without bound', async () => {
     const small = createFhirValidator({ threads: 1, inlineBelowBytes: 1024, maxQueue: 1 })
     try {

@@ -38,6 +38,26 @@ describe('content encryption (JWE dir + A256GCM)', () => {
     }
   })
 
+  it('a ciphertext with a character outside the alphabet is refused, or decodes to the authentic bytes and nothing else', async () => {
+    const key = newDataKey()
+    const jwe = await encryptContent(text, key, 'bundle-1')
+    const parts = jwe.split('.')
+    const ciphertext = parts[3]!
+    for (const c of ['!', ' ', '=', '+', '/', '*', '\u00e9']) {
+      for (const changed of [`${ciphertext.slice(0, 10)}${c}${ciphertext.slice(11)}`, `${ciphertext.slice(0, 10)}${c}${ciphertext.slice(10)}`]) {
+        const candidate = [parts[0], parts[1], parts[2], changed, parts[4]].join('.')
+        const outcome = await decryptContent(candidate, key, 'bundle-1').then((t) => t, () => 'refused')
+        expect(['refused', text], `with ${JSON.stringify(c)}`).toContain(outcome)
+      }
+    }
+    // The other parts are still held to the alphabet.
+    for (const i of [0, 2, 4]) {
+      const changed = [...parts]
+      changed[i] = `${changed[i]!}!`
+      await expect(decryptContent(changed.join('.'), key, 'bundle-1')).rejects.toThrow(/base64url/)
+    }
+  })
+
   it('refuses another header: another bundle id in it, other algorithms, extra parameters, a key', async () => {
     const key = newDataKey()
     // A JWE with a valid tag over whatever header is given: only the header checks can refuse it.

@@ -66,8 +66,10 @@ export async function createTestApp(options: TestAppOptions = {}) {
     auditKey: deriveAuditKey(masterKey.key),
     bigVerifier: createBigVerifier({ register, clock, observer: bigVerifierObserver(metrics) }),
     consentKeys: createConsentKeyRing(db, masterKey, clock),
-    // One lazy worker thread: the suite's large bundles are validated as in production.
-    validator: createFhirValidator({ threads: 1, lazy: true }),
+    // One lazy worker thread for the suite's large bundles. The threshold stays at 32 KB so that
+    // each test file does not start a thread for its small bundles; validation-pool.test.ts checks
+    // that a thread and the event loop give the same verdicts.
+    validator: createFhirValidator({ threads: 1, lazy: true, inlineBelowBytes: 32 * 1024 }),
     metrics,
     settings: { ...DEFAULT_SETTINGS, departureAuthorities: [URA.dtv], ...options.settings },
   }
