@@ -4,7 +4,7 @@ import type { BundleVersionRow, ConsentRow, PerspectiveRow } from '../db/schema.
 import type { Principal } from '../http/principal.js'
 import type { PatientIdentifier } from '../patient/patient.repository.js'
 import { rowToConsentFact } from './facts.js'
-import type { ConsentFact, RelationshipFact } from './policy.js'
+import { NO_RELATIONSHIP, type ConsentFact, type RelationshipFact } from './policy.js'
 import { relationshipColumns, toRelationshipFact, type RelationshipColumns } from './relationships.js'
 
 /**
@@ -94,7 +94,7 @@ export async function perspectiveReadFacts(
       select * from perspective where patient_id = t.id and erased_at is null order by version desc limit 1
     ) ps on true`.execute(db)
   const row = rows[0]
-  if (!row) return { patientId: undefined, relationship: toRelationshipFact(undefined), consents: [], stored: undefined, departure: undefined }
+  if (!row) return { patientId: undefined, relationship: NO_RELATIONSHIP, consents: [], stored: undefined, departure: undefined }
   const stored: PerspectiveRow | undefined =
     row.ps_bundle_id === null
       ? undefined
@@ -221,7 +221,7 @@ export async function uploadFacts(db: Executor, patientId: string, org: string, 
     where t.id = ${patientId}
     for update of t`.execute(db)
   const row = rows[0]
-  if (!row) return { found: false, live: false, consents: [], relationship: toRelationshipFact(undefined) }
+  if (!row) return { found: false, live: false, consents: [], relationship: NO_RELATIONSHIP }
   const live = !row.erased
-  return { found: true, live, consents: live ? consentFacts(row.consents) : [], relationship: live ? toRelationshipFact(row) : toRelationshipFact(undefined) }
+  return { found: true, live, consents: live ? consentFacts(row.consents) : [], relationship: live ? toRelationshipFact(row) : NO_RELATIONSHIP }
 }

@@ -9,13 +9,7 @@ export interface PatientIdentifier {
 
 /** The distinct patients the given identifiers point to (erased patients included). */
 export async function findPatientIdsByIdentifiers(db: Executor, identifiers: readonly PatientIdentifier[]): Promise<string[]> {
-  if (identifiers.length === 0) return []
-  const rows = await db
-    .selectFrom('patient_identifier')
-    .select('patient_id')
-    .where((eb) => eb.or(identifiers.map((i) => eb.and([eb('system', '=', i.system), eb('value', '=', i.value)]))))
-    .execute()
-  return [...new Set(rows.map((r) => r.patient_id))]
+  return [...new Set((await findIdentifierHolders(db, identifiers)).map((r) => r.patient_id))]
 }
 
 /** Which patient holds each of the given identifiers that some patient holds (erased patients included). */
